@@ -1,0 +1,20 @@
+"""Finding a project from a command-line argument (slug, name or id)."""
+
+from __future__ import annotations
+
+from django.core.management.base import CommandError
+
+from designer.models import Project
+
+
+def find_project(ref: str) -> Project:
+    project = Project.objects.filter(slug=ref).first() or Project.objects.filter(name=ref).first()
+    if project is None:
+        try:
+            project = Project.objects.filter(pk=ref).first()
+        except Exception:  # noqa: BLE001 - not a UUID
+            project = None
+    if project is None:
+        known = ", ".join(Project.objects.values_list("slug", flat=True)[:20]) or "none"
+        raise CommandError(f"No project {ref!r} (give its slug, name or id). Known projects: {known}.")
+    return project

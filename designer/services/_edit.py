@@ -1,0 +1,97 @@
+"""Helpers shared by the edit services: saving with history attribution, revisions, IntegrityError mapping."""
+
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, models, transaction
+
+from designer.models import DataTable, Project, Role
+from designer.schema.validation import cycle_message, find_required_cycle
+
+from .permissions import require_role
+
+
+def require_editor(project: Project, actor) -> None:
+    """Editors and owners may change an active (not archived) project."""
+    require_role(project, actor, Role.EDITOR)
+    if not project.is_active:
+        raise PermissionDenied(f"Project {project.name!r} is archived; restore it before editing.")
+
+
+def save(instance: models.Model, actor, **kwargs) -> None:
+    """Save and attribute the history record to ``actor``."""
+    if actor is not None and getattr(actor, "is_authenticated", False):
+        instance._history_user = actor
+    instance.save(**kwargs)
+
+
+def touch(table: DataTable, actor) -> None:
+    """Bump the table's revision (conflict detection) and record who changed it."""
+    table.revision += 1
+    save(table, actor)
+
+
+# Maps our database constraint names to (form field, message template) for races the checks missed.
+_CONSTRAINT_MESSAGES = {
+    "table_name_unique_in_project": ("name", "A table with this name already exists in this project."),
+    "table_identifier_unique_in_project": ("table_name", "A table with this name already exists in this project."),
+    "field_name_unique_in_table": ("name", "A field with this name already exists in this table."),
+    "field_identifier_unique_in_table": ("field_name", "A field with this name already exists in this table."),
+    "relationship_name_unique": ("relationship_name", "A relationship with this name already exists."),
+    "index_name_unique_in_table": ("name", "An index with this name already exists in this table."),
+    "constraint_name_unique_in_table": ("name", "A constraint with this name already exists in this table."),
+}
+
+
+@contextmanager
+def integrity_as_validation():
+    """Turn a unique-constraint race into the same ValidationError the pre-check would have raised."""
+    try:
+        with transaction.atomic():
+            yield
+    except IntegrityError as exc:
+        text = str(exc)
+        for constraint, (field, message) in _CONSTRAINT_MESSAGES.items():
+            if constraint in text:
+                raise ValidationError({field: [message]}) from exc
+        # SQLite names columns instead of constraints.
+        match = re.search(r"UNIQUE constraint failed: designer_(\w+)\.(\w+), designer_\w+\.(\w+)", text)
+        if match:
+            raise ValidationError(
+                {match.group(3): [f"This {match.group(3).replace('_', ' ')} is already used."]}
+            ) from exc
+        raise
+
+
+def required_fk_edges(project: Project, *, field_required: dict | None = None, extra: tuple | None = None):
+    """(referencing table, referenced table) names of required foreign keys in the project.
+
+    ``field_required`` overrides ``is_required`` for some field ids (an edit being validated); ``extra``
+    adds one (target_field, source_table_name, target_table_name) edge being created.
+    """
+    from designer.models import TableRelationship
+
+    overrides = field_required or {}
+    rows = (
+        TableRelationship.objects.filter(project=project)
+        .exclude(relationship_type="many_to_many")
+        .values_list(
+            "target_field_id", "target_field__is_required", "target_table__table_name", "source_table__table_name"
+        )
+    )
+    edges = []
+    for field_id, required, target_name, source_name in rows:
+        if overrides.get(field_id, required):
+            edges.append((target_name, source_name))
+    if extra:
+        edges.append(extra)
+    return edges
+
+
+def check_required_cycles(project: Project, field_key: str, **kwargs) -> None:
+    cycle = find_required_cycle(required_fk_edges(project, **kwargs))
+    if cycle:
+        raise ValidationError({field_key: [cycle_message(cycle)]})

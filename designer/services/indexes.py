@@ -1,0 +1,143 @@
+"""Indexes (single, composite, unique) and table constraints (unique, check)."""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from designer.models import ConstraintColumn, DataField, DataTable, IndexColumn, TableConstraint, TableIndex
+from designer.schema.expressions import check_expression_problem
+from designer.schema.validation import MAX_IDENTIFIER_LENGTH, validate_identifier
+
+from ._edit import integrity_as_validation, require_editor, save, touch
+
+
+def object_name(table: str, columns: list[str], suffix: str) -> str:
+    """``<table>_<col>_<col>_<suffix>`` like PostgreSQL; shortened with a stable hash past 63 characters."""
+    name = "_".join([table, *columns, suffix])
+    if len(name) <= MAX_IDENTIFIER_LENGTH:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+    return f"{name[: MAX_IDENTIFIER_LENGTH - len(suffix) - 10]}_{digest}_{suffix}"
+
+
+def _fields_of(table: DataTable, field_ids: list, key: str = "fields") -> list[DataField]:
+    ids = [str(f.pk if isinstance(f, DataField) else f) for f in field_ids or []]
+    if not ids:
+        raise ValidationError({key: ["Pick at least one field."]})
+    if len(set(ids)) != len(ids):
+        raise ValidationError({key: ["A field can appear only once."]})
+    found = {str(f.pk): f for f in DataField.objects.filter(table=table, pk__in=ids)}
+    missing = [i for i in ids if i not in found]
+    if missing:
+        raise ValidationError({key: [f"Only fields of {table.table_name} can be used here. Reload and pick again."]})
+    return [found[i] for i in ids]
+
+
+def _unique_name(model, table: DataTable, name: str, what: str) -> str:
+    validate_identifier(name, "name", f"{what} name")
+    if model.objects.filter(table=table, name=name).exists():
+        raise ValidationError({"name": [f"{table.table_name} already has an {what.lower()} named {name!r}."]})
+    return name
+
+
+@transaction.atomic
+def create_index(
+    table: DataTable, *, actor, field_ids: list, name: str | None = None, is_unique: bool = False
+) -> TableIndex:
+    require_editor(table.project, actor)
+    fields = _fields_of(table, field_ids)
+    columns = [f.field_name for f in fields]
+    same = [
+        i.name
+        for i in table.indexes.prefetch_related("columns__field")
+        if [c.field.field_name for c in i.columns.all()] == columns and i.is_unique == bool(is_unique)
+    ]
+    if same:
+        raise ValidationError({"fields": [f"Index {same[0]} already covers ({', '.join(columns)})."]})
+    name = _unique_name(
+        TableIndex, table, name or object_name(table.table_name, columns, "key" if is_unique else "idx"), "Index"
+    )
+    index = TableIndex(table=table, name=name, is_unique=bool(is_unique))
+    with integrity_as_validation():
+        save(index, actor)
+        IndexColumn.objects.bulk_create(IndexColumn(index=index, field=f, position=i) for i, f in enumerate(fields))
+    touch(table, actor)
+    return index
+
+
+@transaction.atomic
+def delete_index(index: TableIndex, *, actor) -> None:
+    table = index.table
+    require_editor(table.project, actor)
+    index._history_user = actor
+    index.delete()
+    touch(table, actor)
+
+
+@transaction.atomic
+def create_constraint(
+    table: DataTable,
+    *,
+    actor,
+    kind: str,
+    field_ids: list | None = None,
+    expression: str = "",
+    name: str | None = None,
+) -> TableConstraint:
+    """A UNIQUE over one or more fields, or a CHECK with a boolean SQL expression over the table's columns."""
+    require_editor(table.project, actor)
+    if kind not in ("unique", "check"):
+        raise ValidationError({"kind": [f"Constraint kind must be unique or check, got {kind!r}."]})
+    fields: list[DataField] = []
+    if kind == "unique":
+        fields = _fields_of(table, field_ids or [])
+        default = object_name(table.table_name, [f.field_name for f in fields], "key")
+    else:
+        expression = (expression or "").strip()
+        columns = set(DataField.objects.filter(table=table).values_list("field_name", flat=True))
+        problem = check_expression_problem(expression, columns)
+        if problem:
+            raise ValidationError({"expression": [problem]})
+        default = object_name(table.table_name, [f"check{table.constraints.filter(kind='check').count() + 1}"], "check")
+    constraint = TableConstraint(
+        table=table,
+        kind=kind,
+        expression=expression if kind == "check" else "",
+        name=_unique_name(TableConstraint, table, name or default, "Constraint"),
+    )
+    with integrity_as_validation():
+        save(constraint, actor)
+        ConstraintColumn.objects.bulk_create(
+            ConstraintColumn(constraint=constraint, field=f, position=i) for i, f in enumerate(fields)
+        )
+    touch(table, actor)
+    return constraint
+
+
+@transaction.atomic
+def delete_constraint(constraint: TableConstraint, *, actor) -> None:
+    table = constraint.table
+    require_editor(table.project, actor)
+    constraint._history_user = actor
+    constraint.delete()
+    touch(table, actor)
+
+
+@transaction.atomic
+def set_primary_key(table: DataTable, *, actor, field_ids: list, name: str | None = None) -> None:
+    """Make exactly these fields, in this order, the primary key (composite when several). Empty: no key."""
+    require_editor(table.project, actor)
+    fields = _fields_of(table, field_ids, key="primary_key") if field_ids else []
+    DataField.objects.filter(table=table).update(pk_position=None)
+    for position, field in enumerate(fields, start=1):
+        field.pk_position = position
+        field.is_required = True
+        save(field, actor, update_fields=["pk_position", "is_required", "updated_at"])
+    if name is not None:
+        if name:
+            validate_identifier(name, "pk_name", "Primary-key name")
+        table.pk_name = name
+    touch(table, actor)

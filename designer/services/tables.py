@@ -1,0 +1,144 @@
+"""Create, change, move, transition and delete tables."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from designer.models import DataTable, Project
+from designer.schema.validation import check_transition, validate_identifier
+
+from ._edit import integrity_as_validation, require_editor, save, touch
+
+GRID_X, GRID_Y, GRID_COLUMNS = 320, 280, 5
+
+
+def _check_table_name(project: Project, table_name: str, exclude_pk=None) -> str:
+    table_name = (table_name or "").strip()
+    validate_identifier(table_name, "table_name", "Table name")
+    qs = DataTable.objects.filter(project=project, table_name=table_name)
+    if exclude_pk:
+        qs = qs.exclude(pk=exclude_pk)
+    if qs.exists():
+        raise ValidationError(
+            {"table_name": [f"A table named {table_name!r} already exists in this project. Pick another name."]}
+        )
+    return table_name
+
+
+def _check_display_name(project: Project, name: str, exclude_pk=None) -> str:
+    name = (name or "").strip()
+    if len(name) > 120:
+        raise ValidationError({"name": [f"Display name is {len(name)} characters long; the limit is 120."]})
+    qs = DataTable.objects.filter(project=project, name=name)
+    if exclude_pk:
+        qs = qs.exclude(pk=exclude_pk)
+    if qs.exists():
+        raise ValidationError({"name": [f"Another table is already called {name!r} in this project."]})
+    return name
+
+
+def next_free_position(project: Project) -> tuple[int, int]:
+    """A grid slot below/after the existing tables, so a new table never lands on another one."""
+    count = DataTable.objects.filter(project=project).count()
+    return (count % GRID_COLUMNS) * GRID_X + 40, (count // GRID_COLUMNS) * GRID_Y + 40
+
+
+@transaction.atomic
+def create_table(
+    project: Project,
+    *,
+    actor,
+    table_name: str,
+    name: str | None = None,
+    description: str = "",
+    position: tuple[int, int] | None = None,
+) -> DataTable:
+    require_editor(project, actor)
+    table_name = _check_table_name(project, table_name)
+    display = _check_display_name(project, name or table_name)
+    x, y = position if position is not None else next_free_position(project)
+    table = DataTable(
+        project=project,
+        table_name=table_name,
+        name=display,
+        description=description or "",
+        position_x=int(x),
+        position_y=int(y),
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+    with integrity_as_validation():
+        save(table, actor)
+    return table
+
+
+@transaction.atomic
+def update_table(
+    table: DataTable,
+    *,
+    actor,
+    table_name: str | None = None,
+    name: str | None = None,
+    description: str | None = None,
+    pk_name: str | None = None,
+) -> DataTable:
+    require_editor(table.project, actor)
+    if table_name is not None and table_name != table.table_name:
+        old = table.table_name
+        table.table_name = _check_table_name(table.project, table_name, exclude_pk=table.pk)
+        if table.name == old and name is None:
+            name = table.table_name
+    if name is not None:
+        table.name = _check_display_name(table.project, name or table.table_name, exclude_pk=table.pk)
+    if description is not None:
+        table.description = description
+    if pk_name is not None:
+        if pk_name:
+            validate_identifier(pk_name, "pk_name", "Primary-key name")
+        table.pk_name = pk_name
+    with integrity_as_validation():
+        touch(table, actor)
+    return table
+
+
+@transaction.atomic
+def move_table(table: DataTable, *, actor, x: int, y: int) -> DataTable:
+    """Save a table's position on the canvas. Layout is not schema: the revision stays."""
+    require_editor(table.project, actor)
+    try:
+        table.position_x, table.position_y = int(x), int(y)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError({"position": ["Position must be two whole numbers (x, y)."]}) from exc
+    DataTable.objects.filter(pk=table.pk).update(position_x=table.position_x, position_y=table.position_y)
+    return table
+
+
+@transaction.atomic
+def transition_table(table: DataTable, *, actor, status: str, by_deploy: bool = False) -> DataTable:
+    """Move a table through its lifecycle exactly as seed 002 draws it (see ``check_transition``)."""
+    require_editor(table.project, actor)
+    check_transition(table.status, status, by_deploy=by_deploy)
+    table.status = status
+    touch(table, actor)
+    return table
+
+
+@transaction.atomic
+def delete_table(table: DataTable, *, actor) -> list[str]:
+    """Delete a table from the design with its fields, indexes and relationships.
+
+    Returns the names of the relationships that went with it, so the caller can tell the user.
+    """
+    require_editor(table.project, actor)
+    from designer.models import TableRelationship
+
+    rels = TableRelationship.objects.filter(project=table.project).filter(
+        source_table=table
+    ) | TableRelationship.objects.filter(project=table.project, target_table=table)
+    removed = sorted(set(rels.values_list("relationship_name", flat=True)))
+    for rel in rels.distinct():
+        rel._history_user = actor
+        rel.delete()
+    table._history_user = actor
+    table.delete()
+    return removed

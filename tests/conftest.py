@@ -1,0 +1,152 @@
+"""Shared fixtures: users with roles, projects, and small designs built through the services."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.db import connection
+
+REQUIRE_POSTGRES = os.environ.get("REQUIRE_POSTGRES") == "1"
+
+
+def _database_banner() -> str:
+    from django.conf import settings
+
+    cfg = settings.DATABASES["default"]
+    vendor = cfg["ENGINE"].rsplit(".", 1)[-1]
+    version = "?"
+    try:
+        if vendor == "sqlite3":
+            import sqlite3
+
+            version = sqlite3.sqlite_version
+        else:
+            import psycopg
+
+            with psycopg.connect(
+                host=cfg.get("HOST") or None,
+                port=cfg.get("PORT") or None,
+                user=cfg.get("USER") or None,
+                password=cfg.get("PASSWORD") or None,
+                dbname=cfg.get("NAME") or "postgres",
+                connect_timeout=3,
+            ) as conn:
+                version = conn.execute("SHOW server_version").fetchone()[0]
+    except Exception as exc:  # noqa: BLE001 - the banner reports what it can
+        version = f"unreachable ({type(exc).__name__})"
+    return f"database: {vendor} {version} ({cfg.get('NAME')}); REQUIRE_POSTGRES={int(REQUIRE_POSTGRES)}"
+
+
+def pytest_report_header(config) -> list[str]:
+    from django.conf import settings
+
+    layer = settings.CHANNEL_LAYERS["default"]["BACKEND"].rsplit(".", 1)[-1]
+    return [
+        _database_banner(),
+        f"channel layer: {layer}; deploy target: {settings.DEPLOY_DATABASE_URL.split('://')[0]}",
+    ]
+
+
+def pytest_configure(config) -> None:
+    from django.conf import settings
+
+    engine = settings.DATABASES["default"]["ENGINE"]
+    if REQUIRE_POSTGRES and "postgresql" not in engine:
+        raise pytest.UsageError(
+            f"REQUIRE_POSTGRES=1 but DATABASE_URL points at {engine}. "
+            "Set DATABASE_URL=postgres://… to run on PostgreSQL."
+        )
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    from django.conf import settings
+
+    on_postgres = "postgresql" in settings.DATABASES["default"]["ENGINE"]
+    if on_postgres:
+        return
+    skip = pytest.mark.skip(
+        reason="needs PostgreSQL: set DATABASE_URL=postgres://… (REQUIRE_POSTGRES=1 makes this fail)"
+    )
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def on_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+@pytest.fixture
+def make_user(django_user_model):
+    def make(username: str, *, staff: bool = False, password: str | None = None):
+        user = django_user_model.objects.create_user(username=username, password=password or username, is_staff=staff)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def owner(make_user):
+    return make_user("olivia")
+
+
+@pytest.fixture
+def editor(make_user):
+    return make_user("eddie")
+
+
+@pytest.fixture
+def viewer(make_user):
+    return make_user("vera")
+
+
+@pytest.fixture
+def outsider(make_user):
+    return make_user("oscar")
+
+
+@pytest.fixture
+def project(owner, editor, viewer):
+    from designer.services import projects
+
+    project = projects.create_project(actor=owner, name="Shop", description="A small shop")
+    projects.set_member(project, actor=owner, username=editor.username, role="editor")
+    projects.set_member(project, actor=owner, username=viewer.username, role="viewer")
+    return project
+
+
+@pytest.fixture
+def shop(project, owner):
+    """customers 1—n orders, with a primary key on each and a required foreign key."""
+    from designer.services import fields, relationships, tables
+
+    customers = tables.create_table(project, actor=owner, table_name="customers")
+    cid = fields.create_field(customers, actor=owner, field_name="id", data_type="integer", primary_key=True)
+    fields.create_field(
+        customers,
+        actor=owner,
+        field_name="email",
+        data_type="string",
+        field_config={"max_length": 200},
+        is_required=True,
+        is_unique=True,
+    )
+    orders = tables.create_table(project, actor=owner, table_name="orders")
+    fields.create_field(orders, actor=owner, field_name="id", data_type="bigint", primary_key=True)
+    customer_id = fields.create_field(
+        orders, actor=owner, field_name="customer_id", data_type="integer", is_required=True
+    )
+    fields.create_field(
+        orders,
+        actor=owner,
+        field_name="total",
+        data_type="decimal",
+        field_config={"precision": 10, "scale": 2},
+        default_value="0.00",
+    )
+    rel = relationships.create_relationship(project, actor=owner, source_field=cid, target_field=customer_id)
+    customers.refresh_from_db()
+    orders.refresh_from_db()
+    return {"project": project, "customers": customers, "orders": orders, "fk": rel}
