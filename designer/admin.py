@@ -84,6 +84,20 @@ class TableRelationshipAdmin(SimpleHistoryAdmin):
     readonly_fields = ["uid", "created_at", "updated_at"]
 
 
+@admin.register(IndexColumn)
+class IndexColumnAdmin(admin.ModelAdmin):
+    list_display = ["index", "position", "field"]
+    list_filter = ["index__table__project"]
+    search_fields = ["index__name", "field__field_name"]
+
+
+@admin.register(ConstraintColumn)
+class ConstraintColumnAdmin(admin.ModelAdmin):
+    list_display = ["constraint", "position", "field"]
+    list_filter = ["constraint__table__project"]
+    search_fields = ["constraint__name", "field__field_name"]
+
+
 class IndexColumnInline(admin.TabularInline):
     model = IndexColumn
     extra = 0

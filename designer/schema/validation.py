@@ -88,7 +88,11 @@ def check_transition(current: str, target: str, *, by_deploy: bool = False) -> N
     if current == target:
         raise ValidationError({"status": [f"The table is already {target.title()}."]})
     how = TRANSITIONS.get((current, target))
-    allowed = [t.title() for (f, t), h in TRANSITIONS.items() if f == current and (h == "manual" or by_deploy)]
+    allowed = [
+        t.title() + (" (by deploying the project)" if h == "deploy" and not by_deploy else "")
+        for (f, t), h in TRANSITIONS.items()
+        if f == current
+    ]
     allowed_text = ", ".join(allowed) if allowed else "none"
     if how is None:
         raise ValidationError(

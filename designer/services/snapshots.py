@@ -28,7 +28,7 @@ from .projects import create_project
 
 
 def project_snapshot(project: Project) -> Snapshot:
-    """The canonical snapshot of a project's current design, in a constant number of queries (6)."""
+    """The canonical snapshot of a project's current design, in a constant number of queries (7)."""
     tables = list(DataTable.objects.filter(project=project).order_by("table_name"))
     fields_by_table: dict[Any, list[DataField]] = defaultdict(list)
     for field in DataField.objects.filter(table__project=project).order_by("sort_order", "field_name"):
