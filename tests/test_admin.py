@@ -101,3 +101,28 @@ def test_admin_form_applies_the_design_rules(admin_client_with_design, shop):
     assert response.status_code == 200
     assert "must start with a lowercase letter" in response.content.decode()
     assert not DataTable.objects.filter(table_name="Bad Table").exists()
+
+
+def test_admin_refuses_a_relationship_across_projects(admin_client_with_design, shop, owner):
+    from designer.services import fields, projects, tables
+
+    other = projects.create_project(actor=owner, name="Other")
+    foreign = tables.create_table(other, actor=owner, table_name="things")
+    thing_id = fields.create_field(foreign, actor=owner, field_name="id", data_type="integer", primary_key=True)
+    rel = shop["fk"]
+    response = admin_client_with_design.post(
+        reverse("admin:designer_tablerelationship_add"),
+        {
+            "project": shop["project"].pk,
+            "source_table": foreign.pk,
+            "source_field": thing_id.pk,
+            "target_table": rel.target_table.pk,
+            "target_field": rel.target_field.pk,
+            "relationship_name": "cross_fk",
+            "relationship_type": "one_to_many",
+            "cascade_config": "{}",
+            "status": "draft",
+        },
+    )
+    assert response.status_code == 200
+    assert "Relationships can only connect tables of the same project." in response.content.decode()

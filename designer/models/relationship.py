@@ -3,6 +3,7 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
@@ -67,6 +68,26 @@ class TableRelationship(models.Model):
 
     def __str__(self) -> str:
         return self.relationship_name
+
+    def clean(self) -> None:
+        """Same project, fields of the named tables, known actions (the admin form shows these)."""
+        errors: dict[str, list[str]] = {}
+        for side in ("source", "target"):
+            table = getattr(self, f"{side}_table", None) if getattr(self, f"{side}_table_id", None) else None
+            field = getattr(self, f"{side}_field", None) if getattr(self, f"{side}_field_id", None) else None
+            if table is not None and table.project_id != self.project_id:
+                errors.setdefault(f"{side}_table", []).append(
+                    "Relationships can only connect tables of the same project."
+                )
+            if field is not None and table is not None and field.table_id != table.pk:
+                errors.setdefault(f"{side}_field", []).append(f"Pick a field of {table.table_name}.")
+        for key in ("on_delete", "on_update"):
+            if (self.cascade_config or {}).get(key, "no_action") not in REFERENTIAL_ACTIONS:
+                errors.setdefault("cascade_config", []).append(
+                    f"{key} must be one of {', '.join(REFERENTIAL_ACTIONS)}."
+                )
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def on_delete(self) -> str:
