@@ -237,7 +237,10 @@ def field_edit(request: HttpRequest, slug: str, table_id, field_id) -> HttpRespo
         field.refresh_from_db()
         errors = error_dict(exc, FIELD_INPUTS)
         return render(
-            request, f"{PANEL}#field-form", {**context, "f": field, "fv": request.POST.dict(), "errors": errors}, 422
+            request,
+            f"{PANEL}#field-form",
+            {**context, "f": field, "fv": request.POST.dict(), "errors": errors},
+            status=422,
         )
     _decorate([field], _fk_ids(table))
     return diagram_changed(render(request, f"{PANEL}#field-row", {**context, "f": field}), tables=[table.pk])
