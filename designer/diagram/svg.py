@@ -79,15 +79,19 @@ def edge_markers(edge: Edge) -> tuple[str, str]:
 def render_box(box: Box) -> str:
     status = STATUS_LABELS.get(box.status, box.status)
     rows = []
+    type_x = box.width - 8
     for i, row in enumerate(box.rows):
         y = HEADER + i * ROW + 14
-        marks = " ".join(row.markers)
-        cls = "r req" if row.required else "r"
+        cls = ' class="q"' if row.required else ""
+        optional = "" if row.required else "?"
+        if row.markers:
+            name = f'<tspan class="mkr">{" ".join(row.markers)}</tspan><tspan x="34">{escape(row.field_name)}</tspan>'
+            start = 8
+        else:
+            name, start = escape(row.field_name), 34
         rows.append(
-            f'<text class="{cls}" y="{y}"><tspan class="mkr" x="8">{marks}</tspan>'
-            f'<tspan x="34">{escape(row.field_name)}</tspan>'
-            f'<tspan class="ty" x="{box.width - 8}">{escape(row.type_label)}{"" if row.required else "?"}</tspan>'
-            "</text>"
+            f'<text{cls} x="{start}" y="{y}">{name}<tspan class="ty" x="{type_x}">{escape(row.type_label)}{optional}'
+            "</tspan></text>"
         )
     title = f"{escape(box.table_name)}" + (f" — {escape(box.description)}" if box.description else "")
     return (
@@ -163,7 +167,7 @@ def render_note(note: Note) -> str:
 STANDALONE_CSS = """
 svg{font:12px system-ui,-apple-system,"Segoe UI",sans-serif;background:#fff}
 .box{fill:#fff;stroke:#9aa6b8}.head{fill:#2f6fde}.name{fill:#fff;font-weight:700;font-size:13px}
-.st{fill:#dfe8ff;text-anchor:end;font-size:10px}.r{fill:#1d2330}.r.req{font-weight:600}
+.st{fill:#dfe8ff;text-anchor:end;font-size:10px}.rows text{fill:#1d2330}.rows .q{font-weight:600}
 .ty{fill:#5b6475;text-anchor:end;font-weight:400}.mkr{fill:#a15c00;font-size:9px;font-weight:700}
 .s-deprecated .head{fill:#a15c00}.s-deprecated .box{stroke-dasharray:5 3}.s-deleted{opacity:.5}
 .s-deleted .head{fill:#777}.line{fill:none;stroke:#56627a;stroke-width:1.5}.hit{display:none}

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
+
+from django.db.models import TextField
+from django.db.models.functions import Cast
 
 from designer.diagram.geometry import Box, Edge, Row
 from designer.diagram.svg import Diagram, Group, Note
@@ -61,18 +65,30 @@ def load_diagram(
             if str(r[3]) in only or str(r[5]) in only:
                 wanted |= {str(r[3]), str(r[5])} & visible
 
-    rows: dict[str, list[Row]] = defaultdict(list)
+    rows: dict = defaultdict(list)  # table pk (UUID) -> rows
     fields = DataField.objects.filter(table__project=project).order_by("table_id", "sort_order", "field_name")
     if only is not None or focus:
         fields = fields.filter(table_id__in=wanted)
-    for table_id, field_id, name, family, config, required, unique, pk in fields.values_list(
-        "table_id", "id", "field_name", "data_type", "field_config", "is_required", "is_unique", "pk_position"
+    # The options come as text and are decoded once per distinct (type, options): 20,000 columns share a few.
+    labels: dict[tuple[str, str], str] = {}
+    for table_id, field_id, name, family, config, required, unique, pk in fields.annotate(
+        config_text=Cast("field_config", TextField())
+    ).values_list(
+        "table_id", "id", "field_name", "data_type", "config_text", "is_required", "is_unique", "pk_position"
     ):
-        markers = tuple(m for m, on in (("PK", pk is not None), ("FK", field_id in fk_fields), ("UQ", unique)) if on)
-        rows[str(table_id)].append(Row(name, type_label(family, config or {}), markers, required))
+        label = labels.get((family, config))
+        if label is None:
+            label = labels[(family, config)] = type_label(family, json.loads(config or "{}") or {})
+        if pk is None and not unique and field_id not in fk_fields:
+            markers: tuple[str, ...] = ()
+        else:
+            markers = tuple(
+                m for m, on in (("PK", pk is not None), ("FK", field_id in fk_fields), ("UQ", unique)) if on
+            )
+        rows[table_id].append(Row(name, label, markers, required))
 
     boxes = [
-        Box(id=str(pk), table_name=name, status=status, x=x, y=y, rows=rows[str(pk)], description=description)
+        Box(id=str(pk), table_name=name, status=status, x=x, y=y, rows=rows[pk], description=description)
         for pk, name, status, description, x, y in table_rows
         if str(pk) in wanted
     ]

@@ -27,9 +27,9 @@ def test_owner_sees_every_table_box_and_connector(owner_client, shop):
 def test_boxes_show_types_with_length_and_precision_and_key_markers(owner_client, shop):
     html = owner_client.get(url(shop["project"])).content.decode()
     assert "varchar(200)" in html and "decimal(10,2)" in html
-    assert '<tspan class="mkr" x="8">PK</tspan><tspan x="34">id</tspan>' in html
-    assert '<tspan class="mkr" x="8">FK</tspan><tspan x="34">customer_id</tspan>' in html
-    assert '<tspan class="mkr" x="8">UQ</tspan><tspan x="34">email</tspan>' in html
+    assert '<tspan class="mkr">PK</tspan><tspan x="34">id</tspan>' in html
+    assert '<tspan class="mkr">FK</tspan><tspan x="34">customer_id</tspan>' in html
+    assert '<tspan class="mkr">UQ</tspan><tspan x="34">email</tspan>' in html
 
 
 def test_soft_deleted_tables_are_hidden_until_the_toggle_shows_them(owner_client, shop, owner):
