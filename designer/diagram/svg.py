@@ -217,6 +217,6 @@ def render_svg(diagram: Diagram, *, standalone: bool = False, pad: int = 40) -> 
             f'<rect x="{x0}" y="{y0}" width="{w}" height="{h}" fill="#fff"/>{body}</svg>\n'
         )
     return (
-        f'<svg id="canvas" class="canvas" xmlns="http://www.w3.org/2000/svg" {extent} role="group" '
+        f'<svg id="canvas" class="canvas loading" xmlns="http://www.w3.org/2000/svg" {extent} role="group" '
         f'aria-label="ER diagram of {_attr(diagram.title)}">{body}</svg>'
     )

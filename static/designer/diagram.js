@@ -7,7 +7,7 @@
 (function () {
   "use strict";
   const HEADER = 34, ROW = 20, GROUP_PAD = 24, GROUP_LABEL = 26;
-  const MIN_SCALE = 0.04, MAX_SCALE = 2.5, FAR = 0.4;
+  const MIN_SCALE = 0.02, MAX_SCALE = 2.5, FAR = 0.4, TINY = 0.12;
 
   const root = document.getElementById("designer");
   if (!root) return;
@@ -103,6 +103,22 @@
   }
 
   // --- view: zoom, pan, fit, culling, level of detail, minimap ----------------------------------
+  // While the user pans or wheels, only a CSS transform on the <svg> element changes: the compositor moves
+  // the already painted layer, so a frame costs the same for 10 or 10,000 boxes. When the gesture ends the
+  // change is committed to the viewport's transform and the drawing is culled and repainted once.
+  const gesture = { k: 1, tx: 0, ty: 0, active: false, timer: 0 };
+  function gestureShow() {
+    gesture.active = true;
+    svg.style.transform = `translate(${gesture.tx}px,${gesture.ty}px) scale(${gesture.k})`;
+  }
+  function gestureCommit() {
+    clearTimeout(gesture.timer);
+    if (!gesture.active) return;
+    view.s *= gesture.k; view.x = gesture.k * view.x + gesture.tx; view.y = gesture.k * view.y + gesture.ty;
+    gesture.k = 1; gesture.tx = 0; gesture.ty = 0; gesture.active = false;
+    svg.style.transform = "";
+    apply();
+  }
   let frame = 0;
   function apply() {
     viewport.setAttribute("transform", `translate(${view.x.toFixed(1)},${view.y.toFixed(1)}) scale(${view.s.toFixed(4)})`);
@@ -111,13 +127,15 @@
   function afterView() {
     frame = 0;
     svg.classList.toggle("far", view.s < FAR);
+    svg.classList.toggle("tiny", view.s < TINY);
     const level = document.getElementById("zoom-level");
     if (level) level.textContent = Math.round(view.s * 100) + "%";
     cull();
+    svg.classList.remove("loading");
     drawMinimap();
   }
   function visibleWorld(margin) {
-    const r = svg.getBoundingClientRect();
+    const r = stage.getBoundingClientRect();
     return { x: (-view.x) / view.s - margin, y: (-view.y) / view.s - margin, w: r.width / view.s + 2 * margin, h: r.height / view.s + 2 * margin };
   }
   function cull() {
@@ -127,22 +145,37 @@
       const out = test(t);
       if (out !== t.culled) { t.culled = out; t.el.classList.toggle("culled", out); }
     }
+    for (const e of edges) { // a connector between two off-screen boxes is left out too
+      const a = tables.get(e.src), b = tables.get(e.tgt);
+      const out = !!(a && b && a.culled && b.culled);
+      if (out !== !!e.culled) { e.culled = out; e.el.classList.toggle("culled", out); }
+    }
+  }
+  function wheelZoom(factor, cx, cy) {
+    const s = Math.min(MAX_SCALE, Math.max(MIN_SCALE, view.s * gesture.k * factor));
+    const f = s / (view.s * gesture.k);
+    gesture.k *= f; gesture.tx = cx - (cx - gesture.tx) * f; gesture.ty = cy - (cy - gesture.ty) * f;
+    gestureShow();
+    clearTimeout(gesture.timer);
+    gesture.timer = setTimeout(gestureCommit, 150);
   }
   function zoomAt(factor, cx, cy) {
+    gestureCommit();
     const s = Math.min(MAX_SCALE, Math.max(MIN_SCALE, view.s * factor));
     const k = s / view.s;
     view.x = cx - (cx - view.x) * k; view.y = cy - (cy - view.y) * k; view.s = s;
     apply();
   }
-  function center() { const r = svg.getBoundingClientRect(); return [r.width / 2, r.height / 2]; }
+  function center() { const r = stage.getBoundingClientRect(); return [r.width / 2, r.height / 2]; }
   function fit() {
-    const b = contentBounds(), r = svg.getBoundingClientRect();
+    gestureCommit();
+    const b = contentBounds(), r = stage.getBoundingClientRect();
     const s = Math.min(MAX_SCALE, Math.max(MIN_SCALE, Math.min(r.width / b.w, r.height / b.h, 1.2)));
     view.s = s; view.x = (r.width - b.w * s) / 2 - b.x * s; view.y = (r.height - b.h * s) / 2 - b.y * s;
     apply();
   }
   function viewCenterWorld(fx, fy) {
-    const r = svg.getBoundingClientRect();
+    const r = stage.getBoundingClientRect();
     return [Math.round((r.width * fx - view.x) / view.s), Math.round((r.height * fy - view.y) / view.s)];
   }
 
@@ -165,6 +198,7 @@
   }
   function miniGo(ev) {
     if (!miniMap) return;
+    gestureCommit();
     const r = mini.getBoundingClientRect(), { b, s } = miniMap;
     const wx = (ev.clientX - r.left) / s + b.x, wy = (ev.clientY - r.top) / s + b.y;
     const [cx, cy] = center();
@@ -175,11 +209,12 @@
   // --- pointer: pan background, drag tables / groups / notes -----------------------------------
   let drag = null;
   function toWorld(ev) {
-    const r = svg.getBoundingClientRect();
+    const r = stage.getBoundingClientRect();
     return [(ev.clientX - r.left - view.x) / view.s, (ev.clientY - r.top - view.y) / view.s];
   }
   function onDown(ev) {
     if (ev.button !== 0) return;
+    gestureCommit();
     const tbl = ev.target.closest("g.tbl"), note = ev.target.closest("g.note");
     const glabel = ev.target.closest("g.grp text.label");
     const [wx, wy] = toWorld(ev);
@@ -194,7 +229,8 @@
       drag = { kind: "group", g, lx: wx, ly: wy, tx: 0, ty: 0, sx: ev.clientX, sy: ev.clientY, moved: false,
         start: g.members.map((id) => tables.get(id)).filter(Boolean).map((t) => [t, t.x, t.y]) };
     } else {
-      drag = { kind: "pan", ox: view.x, oy: view.y, sx: ev.clientX, sy: ev.clientY, moved: false };
+      gestureCommit();
+      drag = { kind: "pan", sx: ev.clientX, sy: ev.clientY, moved: false };
       svg.classList.add("panning");
     }
     svg.setPointerCapture(ev.pointerId);
@@ -204,7 +240,7 @@
     if (!drag.moved && Math.hypot(ev.clientX - drag.sx, ev.clientY - drag.sy) < 4) return;
     drag.moved = true;
     if (drag.kind === "pan") {
-      view.x = drag.ox + ev.clientX - drag.sx; view.y = drag.oy + ev.clientY - drag.sy; apply(); return;
+      gesture.tx = ev.clientX - drag.sx; gesture.ty = ev.clientY - drag.sy; gestureShow(); return;
     }
     if (!canEdit) return;
     const [wx, wy] = toWorld(ev);
@@ -224,7 +260,7 @@
     if (!drag) return;
     const d = drag; drag = null;
     svg.classList.remove("panning");
-    if (d.kind === "pan") { if (d.moved) drawMinimap(); return; }
+    if (d.kind === "pan") { gestureCommit(); return; }
     if (!d.moved) {
       if (d.kind === "table") openTable(d.t.el.dataset.id);
       else if (d.kind === "note" || d.kind === "group") openOrganise();
@@ -285,6 +321,7 @@
   async function refresh(detail) {
     detail = detail || {};
     const ids = (detail.tables || []).filter(Boolean), removed = detail.removed || [];
+    svg.classList.add("loading");
     if (detail.full || (!ids.length && !removed.length)) {
       const fresh = parseSvg(await (await fetch(diagramUrl(""), { credentials: "same-origin" })).text());
       const vp = fresh.querySelector("#viewport");
@@ -359,8 +396,8 @@
     svg.addEventListener("pointercancel", onUp);
     svg.addEventListener("wheel", (ev) => {
       ev.preventDefault();
-      const r = svg.getBoundingClientRect();
-      zoomAt(Math.exp(-ev.deltaY * (ev.deltaMode === 1 ? 0.05 : 0.0015)), ev.clientX - r.left, ev.clientY - r.top);
+      const r = stage.getBoundingClientRect();
+      wheelZoom(Math.exp(-ev.deltaY * (ev.deltaMode === 1 ? 0.05 : 0.0015)), ev.clientX - r.left, ev.clientY - r.top);
     }, { passive: false });
     svg.addEventListener("keydown", onKey);
     document.getElementById("zoom-in").addEventListener("click", () => zoomAt(1.25, ...center()));
@@ -390,5 +427,5 @@
     root.dataset.ready = "1";
   }
   init();
-  window.tablewright = { view, fit, refresh, tables: () => tables };
+  window.tablewright = { view, fit, apply, zoomAt, wheelZoom, gestureCommit, refresh, tables: () => tables };
 })();
