@@ -32,15 +32,9 @@ from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.test.runner import DiscoverRunner  # noqa: E402
 
+from tests.e2e.conftest import CHROMIUM_ARGS as ARGS  # noqa: E402
+
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 START = """() => { window.__ts = []; let last = performance.now(); window.__run = true;
   function f(now) { window.__ts.push(now - last); last = now; if (window.__run) requestAnimationFrame(f); }
   requestAnimationFrame(f); }"""

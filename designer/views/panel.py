@@ -131,7 +131,15 @@ def _panel(request: HttpRequest, table: DataTable, *, status: int = 200, **extra
 
 
 def _form_error(request, table, partial: str, exc, inputs: set[str], rename=None, **extra) -> HttpResponse:
-    context = panel_context(request, table, errors=error_dict(exc, inputs, rename), form=request.POST.dict(), **extra)
+    """422 with the form re-rendered: messages beside the inputs, typed values and ticked fields kept."""
+    context = panel_context(
+        request,
+        table,
+        errors=error_dict(exc, inputs, rename),
+        form=request.POST.dict(),
+        form_fields=request.POST.getlist("fields"),
+        **extra,
+    )
     return render(request, f"{PANEL}#{partial}", context, status=422)
 
 
@@ -404,20 +412,22 @@ def index_create(request: HttpRequest, slug: str, table_id) -> HttpResponse:
             is_unique=checked(request.POST, "is_unique"),
         )
     except ValidationError as exc:
-        return _form_error(
-            request, table, "index-form", exc, {"fields", "name"}, form_fields=request.POST.getlist("fields")
-        )
+        return _form_error(request, table, "index-form", exc, {"fields", "name"})
     return diagram_changed(_panel(request, table, saved=f"Added index {index.name}."), tables=[table.pk])
+
+
+def _delete_part(request, slug, table_id, model, part_id, delete, what: str) -> HttpResponse:
+    table = get_table(request, slug, table_id)
+    part = get_object_or_404(model, table=table, pk=part_id)
+    part.table = table
+    delete(part, actor=request.user)
+    return diagram_changed(_panel(request, table, saved=f"Deleted {what} {part.name}."), tables=[table.pk])
 
 
 @require_POST
 @refusals_as_403
 def index_delete(request: HttpRequest, slug: str, table_id, index_id) -> HttpResponse:
-    table = get_table(request, slug, table_id)
-    index = get_object_or_404(TableIndex, table=table, pk=index_id)
-    index.table = table
-    index_service.delete_index(index, actor=request.user)
-    return _panel(request, table, saved=f"Deleted index {index.name}.")
+    return _delete_part(request, slug, table_id, TableIndex, index_id, index_service.delete_index, "index")
 
 
 @require_POST
@@ -440,7 +450,6 @@ def constraint_create(request: HttpRequest, slug: str, table_id) -> HttpResponse
             "constraint-form",
             exc,
             {"kind", "fields", "expression", "name"},
-            form_fields=request.POST.getlist("fields"),
         )
     return diagram_changed(_panel(request, table, saved=f"Added constraint {constraint.name}."), tables=[table.pk])
 
@@ -448,11 +457,9 @@ def constraint_create(request: HttpRequest, slug: str, table_id) -> HttpResponse
 @require_POST
 @refusals_as_403
 def constraint_delete(request: HttpRequest, slug: str, table_id, constraint_id) -> HttpResponse:
-    table = get_table(request, slug, table_id)
-    constraint = get_object_or_404(TableConstraint, table=table, pk=constraint_id)
-    constraint.table = table
-    index_service.delete_constraint(constraint, actor=request.user)
-    return diagram_changed(_panel(request, table, saved=f"Deleted constraint {constraint.name}."), tables=[table.pk])
+    return _delete_part(
+        request, slug, table_id, TableConstraint, constraint_id, index_service.delete_constraint, "constraint"
+    )
 
 
 @require_POST
@@ -467,7 +474,5 @@ def primary_key(request: HttpRequest, slug: str, table_id) -> HttpResponse:
             table, actor=request.user, field_ids=ordered, name=(request.POST.get("pk_name") or "").strip()
         )
     except ValidationError as exc:
-        return _form_error(
-            request, table, "pk-form", exc, {"primary_key", "pk_name"}, form_fields=request.POST.getlist("fields")
-        )
+        return _form_error(request, table, "pk-form", exc, {"primary_key", "pk_name"})
     return diagram_changed(_panel(request, table, saved="Saved the primary key."), tables=[table.pk])
