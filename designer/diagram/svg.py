@@ -143,7 +143,7 @@ def render_group(group: Group, boxes: dict[str, Box]) -> str:
     members = " ".join(m for m in group.members if m in boxes)
     return (
         f'<g class="grp" id="g-{group.id}" data-group="{_attr(group.name)}" data-id="{group.id}" '
-        f'data-members="{members}" style="--group:{_attr(group.color)}">'
+        f'data-members="{members}">'
         f'<rect class="area" x="{x}" y="{y}" width="{w}" height="{h}" rx="10" fill="{_attr(group.color)}" '
         f'stroke="{_attr(group.color)}"/>'
         f'<text class="label" x="{x + 12}" y="{y + 19}" tabindex="0" role="button" '

@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable, Iterable
 from functools import wraps
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.html import escape
@@ -54,3 +54,12 @@ def refusals_as_403(view: Callable) -> Callable:
             return retarget(response, "#panel-alert") if request.htmx else response
 
     return wrapped
+
+
+def position_saved(save: Callable[[], object]) -> HttpResponse:
+    """Answer a drop on the canvas: 204 when ``save()`` stored the position, 422 with the reason otherwise."""
+    try:
+        save()
+    except ValidationError as exc:
+        return HttpResponse(" ".join(exc.messages), status=422)
+    return HttpResponse(status=204)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_POST
 
@@ -116,8 +117,11 @@ def table_list(request: HttpRequest, slug: str) -> HttpResponse:
             "add_table_value": request.POST.get("table_name", ""),
         }
         return render(request, "designer/designer.html#add-table", context, status=422)
-    response = render(request, "designer/panel.html#table-panel", panel_context(request, table))
-    retarget(response, "#panel")
+    panel = render_to_string("designer/panel.html#table-panel", panel_context(request, table), request=request)
+    fresh_form = render_to_string(  # an empty Add table form replaces the one just used
+        "designer/designer.html#add-table", {"project": project, "can_edit": True, "oob": True}, request=request
+    )
+    response = retarget(HttpResponse(panel + fresh_form), "#panel")
     trigger(response, "tables-changed")
     return diagram_changed(response, tables=[table.pk])
 

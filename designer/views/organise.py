@@ -12,7 +12,7 @@ from designer.models import DataTable, StickyNote, TableGroup
 from designer.services import layout as layout_service
 from designer.services.permissions import can_edit
 
-from ._htmx import diagram_changed, refusals_as_403, retarget
+from ._htmx import diagram_changed, position_saved, refusals_as_403, retarget
 from .projects import get_project_for
 
 TEMPLATE = "designer/organise.html"
@@ -97,11 +97,8 @@ def group_delete(request: HttpRequest, slug: str, group_id) -> HttpResponse:
 @refusals_as_403
 def group_move(request: HttpRequest, slug: str, group_id) -> HttpResponse:
     group = _group(request, slug, group_id)
-    try:
-        layout_service.move_group(group, actor=request.user, dx=request.POST.get("dx"), dy=request.POST.get("dy"))
-    except ValidationError as exc:
-        return HttpResponse(" ".join(exc.messages), status=422)
-    return HttpResponse(status=204)
+    dx, dy = request.POST.get("dx"), request.POST.get("dy")
+    return position_saved(lambda: layout_service.move_group(group, actor=request.user, dx=dx, dy=dy))
 
 
 def _position(request: HttpRequest) -> tuple[int, int] | None:
@@ -162,8 +159,5 @@ def note_delete(request: HttpRequest, slug: str, note_id) -> HttpResponse:
 @refusals_as_403
 def note_move(request: HttpRequest, slug: str, note_id) -> HttpResponse:
     note = _note(request, slug, note_id)
-    try:
-        layout_service.move_note(note, actor=request.user, x=request.POST.get("x"), y=request.POST.get("y"))
-    except ValidationError as exc:
-        return HttpResponse(" ".join(exc.messages), status=422)
-    return HttpResponse(status=204)
+    x, y = request.POST.get("x"), request.POST.get("y")
+    return position_saved(lambda: layout_service.move_note(note, actor=request.user, x=x, y=y))

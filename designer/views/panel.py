@@ -27,7 +27,7 @@ from designer.services import relationships as rel_service
 from designer.services import tables as table_service
 from designer.services.permissions import can_edit
 
-from ._htmx import diagram_changed, refusals_as_403, retarget, trigger
+from ._htmx import diagram_changed, position_saved, refusals_as_403, retarget, trigger
 from .projects import get_project_for
 
 PANEL = "designer/panel.html"
@@ -200,11 +200,8 @@ def table_delete(request: HttpRequest, slug: str, table_id) -> HttpResponse:
 def table_move(request: HttpRequest, slug: str, table_id) -> HttpResponse:
     """Save a dragged box's position (called by the canvas script on drop)."""
     table = get_table(request, slug, table_id)
-    try:
-        table_service.move_table(table, actor=request.user, x=request.POST.get("x"), y=request.POST.get("y"))
-    except ValidationError as exc:
-        return HttpResponse(" ".join(exc.messages), status=422)
-    return HttpResponse(status=204)
+    x, y = request.POST.get("x"), request.POST.get("y")
+    return position_saved(lambda: table_service.move_table(table, actor=request.user, x=x, y=y))
 
 
 # --- fields --------------------------------------------------------------------------------------

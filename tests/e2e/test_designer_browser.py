@@ -37,6 +37,7 @@ def test_user_designs_two_tables_with_a_relationship_and_sees_boxes_and_connecto
     page.wait_for_url(re.compile(r"/projects/shop/$"))
 
     add_table(page, "customers")
+    assert page.locator("#add-table").get_by_label("Table name").input_value() == "", "ready for the next table"
     add_field(page, "id", "integer", primary_key=True)
     add_field(page, "email", "varchar")
     add_table(page, "orders")
