@@ -7,6 +7,8 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import QueryDict
 
+from designer.schema.types import normalize_type
+
 # What the Type select offers: (value, label). Values are families or aliases ``normalize_type`` knows.
 TYPE_CHOICES = [
     ("text", "text"),
@@ -81,4 +83,29 @@ def error_dict(exc: ValidationError | PermissionDenied, inputs: set[str], rename
     for key, messages in raw.items():
         key = (rename or {}).get(key, key)
         out.setdefault(key if key in inputs else "form", []).extend(messages)
+    return out
+
+
+def field_changes(field, posted: dict[str, Any]) -> dict[str, Any]:
+    """The edit form's values that differ from the stored field (``field_kwargs`` output), so the service
+    re-checks only what changed. The default is always passed: it is re-validated against the type."""
+    current = {
+        "field_name": field.field_name,
+        "is_required": field.is_required,
+        "is_unique": field.is_unique,
+        "primary_key": field.pk_position is not None,
+        "description": field.description,
+    }
+    out = {key: value for key, value in posted.items() if key in current and value != current[key]}
+    try:
+        same_type = normalize_type(posted["data_type"], posted["field_config"]) == normalize_type(
+            field.data_type, field.field_config
+        )
+    except ValidationError:
+        same_type = False  # let the service report it
+    if not same_type:
+        out["data_type"], out["field_config"] = posted["data_type"], posted["field_config"]
+    out["default_value"] = posted["default_value"]
+    if "field_name" in out and field.name == field.field_name:
+        out["name"] = out["field_name"]  # the display name follows an identifier it was equal to
     return out

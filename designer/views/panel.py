@@ -16,7 +16,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_POST
 
-from designer.forms import ACTIONS, TYPE_CHOICES, checked, error_dict, field_kwargs, type_choice
+from designer.forms import ACTIONS, TYPE_CHOICES, checked, error_dict, field_changes, field_kwargs, type_choice
 from designer.models import DataField, DataTable, TableConstraint, TableIndex, TableRelationship
 from designer.models.relationship import RelationshipType
 from designer.schema.types import type_label
@@ -49,6 +49,16 @@ def get_table(request: HttpRequest, slug: str, table_id) -> DataTable:
     table = get_object_or_404(DataTable, project=project, pk=table_id)
     table.project = project  # share the role cache
     return table
+
+
+def get_field(request: HttpRequest, slug: str, table_id, field_id) -> DataField:
+    """The field with its table (one query after the project)."""
+    project = get_project_for(request, slug)
+    field = get_object_or_404(
+        DataField.objects.select_related("table"), pk=field_id, table_id=table_id, table__project=project
+    )
+    field.table.project = project  # share the role cache
+    return field
 
 
 def _decorate(fields: list[DataField], fk_ids: set) -> list[DataField]:
@@ -224,9 +234,8 @@ def field_create(request: HttpRequest, slug: str, table_id) -> HttpResponse:
 @refusals_as_403
 def field_edit(request: HttpRequest, slug: str, table_id, field_id) -> HttpResponse:
     """GET: the field's row as an edit form (``?cancel=1``: back to the row). POST: save it."""
-    table = get_table(request, slug, table_id)
-    field = get_object_or_404(DataField, table=table, pk=field_id)
-    field.table = table
+    field = get_field(request, slug, table_id, field_id)
+    table = field.table
     context = {"project": table.project, "table": table, "can_edit": can_edit(table.project, request.user)}
     context.update(type_choices=TYPE_CHOICES, errors={})
     if request.method != "POST":
@@ -234,10 +243,8 @@ def field_edit(request: HttpRequest, slug: str, table_id, field_id) -> HttpRespo
             _decorate([field], _fk_ids(table))
             return render(request, f"{PANEL}#field-row", {**context, "f": field})
         return render(request, f"{PANEL}#field-form", {**context, "f": field, "fv": field_values(field)})
-    kwargs = field_kwargs(request.POST)
-    kwargs["name"] = kwargs["field_name"] if field.name == field.field_name else None
     try:
-        field_service.update_field(field, actor=request.user, **kwargs)
+        field_service.update_field(field, actor=request.user, **field_changes(field, field_kwargs(request.POST)))
     except ValidationError as exc:
         field.refresh_from_db()
         errors = error_dict(exc, FIELD_INPUTS)
@@ -254,9 +261,8 @@ def field_edit(request: HttpRequest, slug: str, table_id, field_id) -> HttpRespo
 @require_POST
 @refusals_as_403
 def field_delete(request: HttpRequest, slug: str, table_id, field_id) -> HttpResponse:
-    table = get_table(request, slug, table_id)
-    field = get_object_or_404(DataField, table=table, pk=field_id)
-    field.table = table
+    field = get_field(request, slug, table_id, field_id)
+    table = field.table
     try:
         removed = field_service.delete_field(field, actor=request.user)
     except ValidationError as exc:

@@ -364,3 +364,19 @@ def test_composite_primary_key(owner_client, shop):
         owner_client, url(shop["project"], "tables", orders.pk, "primary-key"), {"fields": ids, "pk_name": "Bad Name"}
     )
     assert bad.status_code == 422 and "Primary-key name" in error_beside(bad.content.decode(), "pk_name")
+
+
+def test_a_field_edit_round_trip_stays_within_a_small_constant_number_of_queries(
+    owner_client, shop, django_assert_max_num_queries
+):
+    """Session, user, project, role and field (with its table), the service's checks and writes with their
+    history rows, and the row's FK marker: 16 statements including the transaction's BEGIN/SAVEPOINT/COMMIT."""
+    total = DataField.objects.get(table=shop["orders"], field_name="total")
+    path = url(shop["project"], "tables", shop["orders"].pk, "fields", total.pk, "")
+    form = {"field_name": "total", "data_type": "decimal", "precision": "10", "scale": "2", "default_value": "0.00"}
+    owner_client.get(path, **HX)
+    with django_assert_max_num_queries(16):
+        response = post(owner_client, path, {**form, "description": "Order total", "is_required": "on"})
+    assert response.status_code == 200
+    total.refresh_from_db()
+    assert (total.description, total.is_required) == ("Order total", True)
