@@ -88,7 +88,12 @@ def _table_list_context(request: HttpRequest, project) -> dict:
         tables = tables.exclude(status="deleted")
     if q:
         tables = tables.filter(table_name__icontains=q) | tables.filter(name__icontains=q)
-    return {"project": project, "list_tables": tables.only("id", "table_name", "status")[:2000], "q": q}
+    return {
+        "project": project,
+        "list_tables": tables.only("id", "table_name", "status")[:2000],
+        "q": q,
+        "show_deleted": request.GET.get("deleted") == "1",
+    }
 
 
 @refusals_as_403
