@@ -1,5 +1,6 @@
 """Designer models, one module per aggregate."""
 
+from .layout import StickyNote, TableGroup
 from .lock import TableLock
 from .project import Project, ProjectMembership, Role
 from .relationship import TableRelationship
@@ -15,7 +16,9 @@ __all__ = [
     "ProjectMembership",
     "Role",
     "SchemaVersion",
+    "StickyNote",
     "TableConstraint",
+    "TableGroup",
     "TableIndex",
     "TableLock",
     "TableRelationship",

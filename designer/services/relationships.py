@@ -162,6 +162,49 @@ def create_relationship(
     return rel
 
 
+@transaction.atomic
+def create_relationship_with_column(
+    project: Project,
+    *,
+    actor,
+    source_field: DataField | str,
+    target_table: DataTable,
+    field_name: str,
+    is_required: bool = False,
+    relationship_type: str = RelationshipType.ONE_TO_MANY,
+    relationship_name: str | None = None,
+    on_delete: str = "no_action",
+    on_update: str = "no_action",
+) -> TableRelationship:
+    """Add the foreign-key column to ``target_table`` (same type as the referenced key) and the relationship,
+    all or nothing: if the relationship is refused, the new column is not kept either.
+
+    Errors about the new column are keyed ``field_name``.
+    """
+    require_editor(project, actor)
+    if target_table.project_id != project.pk:
+        raise ValidationError({"target_table": ["That table belongs to another project."]})
+    source = _resolve(project, source_field, "source_field")
+    column = field_service.create_field(
+        target_table,
+        actor=actor,
+        field_name=field_name,
+        data_type=source.data_type,
+        field_config={k: v for k, v in source.field_config.items() if k != "identity"},
+        is_required=is_required,
+    )
+    return create_relationship(
+        project,
+        actor=actor,
+        source_field=source,
+        target_field=column,
+        relationship_type=relationship_type,
+        relationship_name=relationship_name,
+        on_delete=on_delete,
+        on_update=on_update,
+    )
+
+
 def _junction_column(table: DataTable, field: DataField, taken: set[str]) -> str:
     name = (
         field.field_name if field.field_name.startswith(table.table_name) else f"{table.table_name}_{field.field_name}"

@@ -167,7 +167,12 @@ def replace_design(project: Project, snapshot: Snapshot, *, actor) -> None:
 
 def _write_design(project: Project, snapshot: Snapshot, actor) -> None:
     user = actor if getattr(actor, "is_authenticated", False) else None
-    layout = (snapshot.get("layout") or {}).get("tables", {})
+    layout = dict((snapshot.get("layout") or {}).get("tables", {}))
+    if any(t["id"] not in layout for t in snapshot["tables"]):  # imported without positions: lay them out
+        from designer.diagram.from_snapshot import diagram_from_snapshot
+
+        for box in diagram_from_snapshot(snapshot).boxes:
+            layout.setdefault(box.id, {"x": box.x, "y": box.y})
     tables: dict[str, DataTable] = {}
     fields: dict[str, DataField] = {}
     new_tables, new_fields = [], []

@@ -1,0 +1,186 @@
+"""Canvas layout: automatic arrangement, placing new tables, table groups and sticky notes.
+
+Layout is not schema: none of these change a table's revision or the schema hash.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count, F
+
+from designer.diagram.from_snapshot import arrange
+from designer.diagram.geometry import HEADER, MIN_WIDTH, PAD, ROW
+from designer.diagram.layout import free_position
+from designer.models import DataTable, Project, StickyNote, TableGroup
+
+from ._edit import integrity_as_validation, require_editor
+from .diagram import load_diagram
+
+COLOR = re.compile(r"^#[0-9a-f]{6}$")
+GROUP_COLORS = ("#2f6fde", "#1e7d3a", "#a15c00", "#8e44ad", "#c0392b", "#16a085")
+NOTE_COLORS = ("#fff3a8", "#ffd6e0", "#d6f5ff", "#dcffd6")
+
+
+@transaction.atomic
+def auto_arrange(project: Project, *, actor) -> int:
+    """Re-lay out every table (layered by foreign keys, no overlaps). Returns how many tables moved."""
+    require_editor(project, actor)
+    diagram = load_diagram(project, include_deleted=True)
+    positions = arrange(diagram.boxes, diagram.edges)
+    moved = [
+        DataTable(pk=box.id, position_x=positions[box.id][0], position_y=positions[box.id][1])
+        for box in diagram.boxes
+        if (box.x, box.y) != positions[box.id]
+    ]
+    DataTable.objects.bulk_update(moved, ["position_x", "position_y"], batch_size=500)
+    return len(moved)
+
+
+def new_table_position(project: Project, near: tuple[int, int] | None = None) -> tuple[int, int]:
+    """A free spot for a new (empty) table near ``near`` (the middle of the user's view), overlapping nothing."""
+    occupied = [
+        (x, y, MIN_WIDTH + 120, HEADER + ROW * n + PAD)
+        for x, y, n in DataTable.objects.filter(project=project)
+        .annotate(n=Count("fields"))
+        .values_list("position_x", "position_y", "n")
+    ]
+    occupied += list(
+        StickyNote.objects.filter(project=project).values_list("position_x", "position_y", "width", "height")
+    )
+    start = near or (40, 40)
+    return free_position(occupied, (MIN_WIDTH + 40, HEADER + ROW * 3 + PAD), near=(int(start[0]), int(start[1])))
+
+
+def _clean_color(color: str | None, default: str) -> str:
+    color = (color or default).strip().lower()
+    if not COLOR.match(color):
+        raise ValidationError({"color": [f"Colour must look like #1e7d3a (a # and six hex digits), got {color!r}."]})
+    return color
+
+
+def _clean_group_name(project: Project, name: str, exclude_pk=None) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": ["Give the group a name, e.g. Billing."]})
+    if len(name) > 80:
+        raise ValidationError({"name": [f"Group name is {len(name)} characters long; the limit is 80."]})
+    qs = TableGroup.objects.filter(project=project, name=name)
+    if exclude_pk:
+        qs = qs.exclude(pk=exclude_pk)
+    if qs.exists():
+        raise ValidationError({"name": [f"A group named {name!r} already exists. Pick another name."]})
+    return name
+
+
+def _tables_of(project: Project, table_ids) -> list[DataTable]:
+    ids = [str(t) for t in table_ids or []]
+    tables = list(DataTable.objects.filter(project=project, pk__in=ids)) if ids else []
+    if len(tables) != len(set(ids)):
+        raise ValidationError({"tables": ["Only tables of this project can be in its groups. Reload and try again."]})
+    return tables
+
+
+@transaction.atomic
+def create_group(project: Project, *, actor, name: str, color: str | None = None, table_ids=()) -> TableGroup:
+    require_editor(project, actor)
+    count = TableGroup.objects.filter(project=project).count()
+    group = TableGroup(
+        project=project,
+        name=_clean_group_name(project, name),
+        color=_clean_color(color, GROUP_COLORS[count % len(GROUP_COLORS)]),
+    )
+    tables = _tables_of(project, table_ids)
+    with integrity_as_validation():
+        group.save()
+    group.tables.set(tables)
+    return group
+
+
+@transaction.atomic
+def update_group(
+    group: TableGroup, *, actor, name: str | None = None, color: str | None = None, table_ids=None
+) -> TableGroup:
+    require_editor(group.project, actor)
+    if name is not None:
+        group.name = _clean_group_name(group.project, name, exclude_pk=group.pk)
+    if color is not None:
+        group.color = _clean_color(color, group.color)
+    with integrity_as_validation():
+        group.save()
+    if table_ids is not None:
+        group.tables.set(_tables_of(group.project, table_ids))
+    return group
+
+
+@transaction.atomic
+def move_group(group: TableGroup, *, actor, dx: int, dy: int) -> None:
+    """Move the group's area: every table inside moves by the same offset."""
+    require_editor(group.project, actor)
+    try:
+        dx, dy = int(dx), int(dy)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError({"position": ["Offset must be two whole numbers (dx, dy)."]}) from exc
+    group.tables.update(position_x=F("position_x") + dx, position_y=F("position_y") + dy)
+
+
+@transaction.atomic
+def delete_group(group: TableGroup, *, actor) -> None:
+    """Remove the group's area; its tables stay where they are."""
+    require_editor(group.project, actor)
+    group.delete()
+
+
+def _clean_text(text: str) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError({"text": ["A note needs some text."]})
+    if len(text) > 2000:
+        raise ValidationError({"text": [f"The note is {len(text)} characters long; the limit is 2000."]})
+    return text
+
+
+@transaction.atomic
+def create_note(
+    project: Project, *, actor, text: str, color: str | None = None, position: tuple[int, int] | None = None
+) -> StickyNote:
+    require_editor(project, actor)
+    x, y = position or new_table_position(project)
+    return StickyNote.objects.create(
+        project=project,
+        text=_clean_text(text),
+        color=_clean_color(color, NOTE_COLORS[0]),
+        position_x=int(x),
+        position_y=int(y),
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+
+
+@transaction.atomic
+def update_note(note: StickyNote, *, actor, text: str | None = None, color: str | None = None) -> StickyNote:
+    require_editor(note.project, actor)
+    if text is not None:
+        note.text = _clean_text(text)
+    if color is not None:
+        note.color = _clean_color(color, note.color)
+    note.save()
+    return note
+
+
+@transaction.atomic
+def move_note(note: StickyNote, *, actor, x: int, y: int) -> StickyNote:
+    require_editor(note.project, actor)
+    try:
+        note.position_x, note.position_y = int(x), int(y)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError({"position": ["Position must be two whole numbers (x, y)."]}) from exc
+    note.save(update_fields=["position_x", "position_y", "updated_at"])
+    return note
+
+
+@transaction.atomic
+def delete_note(note: StickyNote, *, actor) -> None:
+    require_editor(note.project, actor)
+    note.delete()

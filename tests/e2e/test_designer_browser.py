@@ -1,0 +1,155 @@
+"""A person designs in Chromium: projects, tables, fields, a relationship, dragging, errors, exports."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from designer.models import DataTable, Project
+
+pytestmark = [pytest.mark.browser, pytest.mark.postgres]
+
+
+def add_table(page, name: str) -> None:
+    form = page.locator("#add-table")
+    form.get_by_label("Table name").fill(name)
+    form.get_by_role("button", name="Add table").click()
+    page.locator(f'#table-panel[data-table="{name}"]').wait_for()
+    page.locator(f'#canvas g[data-table="{name}"]').wait_for()
+
+
+def add_field(page, name: str, type_: str, *, primary_key: bool = False) -> None:
+    form = page.get_by_role("form", name="Add field")
+    form.get_by_label("Field name").fill(name)
+    form.get_by_label("Type", exact=True).select_option(type_)
+    if primary_key:
+        form.get_by_label("Primary key").check()
+    form.get_by_role("button", name="Add field").click()
+    page.locator(f'#fields-section li[data-field="{name}"]').wait_for()
+
+
+def test_user_designs_two_tables_with_a_relationship_and_sees_boxes_and_connector(page, live_server_url, login):
+    login("pat")
+    page.get_by_label("Project name").fill("Shop")
+    page.get_by_role("button", name="New project").click()
+    page.wait_for_url(re.compile(r"/projects/shop/$"))
+
+    add_table(page, "customers")
+    assert page.locator("#add-table").get_by_label("Table name").input_value() == "", "ready for the next table"
+    add_field(page, "id", "integer", primary_key=True)
+    add_field(page, "email", "varchar")
+    add_table(page, "orders")
+    add_field(page, "id", "bigint", primary_key=True)
+
+    form = page.get_by_role("form", name="Add relationship")
+    form.get_by_label("References (table.field)").select_option(label="customers.id")
+    form.get_by_label("New field is required").check()
+    form.get_by_role("button", name="Add relationship").click()
+
+    connector = page.locator('#canvas g[data-relationship="customers.id->orders.customers_id"]')
+    connector.wait_for(state="attached")
+    assert page.locator('#canvas g[data-table="customers"]').is_visible()
+    assert page.locator('#canvas g[data-table="orders"]').is_visible()
+    assert page.locator('#canvas g[data-table="orders"] text', has_text="customers_id").count() == 1
+    assert connector.locator("path.line").get_attribute("marker-end") == "url(#m-zero-many)"
+    assert page.js_errors == []
+
+
+def _design(owner, tables=("customers", "orders")) -> Project:
+    from designer.services import fields, projects
+    from designer.services import tables as table_service
+
+    project = projects.create_project(actor=owner, name="Shop")
+    for n, name in enumerate(tables):
+        table = table_service.create_table(project, actor=owner, table_name=name, position=(60 + 320 * n, 80))
+        fields.create_field(table, actor=owner, field_name="id", data_type="integer", primary_key=True)
+    return project
+
+
+def test_dragged_table_is_where_it_was_dropped_after_reload(page, live_server_url, login, make_user):
+    user = login("pat")
+    project = _design(user)
+    page.goto(f"{live_server_url}/projects/{project.slug}/")
+    page.locator("#designer[data-ready='1']").wait_for()
+    box = page.locator('#canvas g[data-table="orders"] rect.box').bounding_box()
+    page.mouse.move(box["x"] + 40, box["y"] + 10)
+    page.mouse.down()
+    with page.expect_response(lambda r: r.url.endswith("/move") and r.request.method == "POST") as moved:
+        page.mouse.move(box["x"] + 140, box["y"] + 90, steps=8)
+        page.mouse.move(box["x"] + 240, box["y"] + 170, steps=8)
+        page.mouse.up()
+    assert moved.value.status == 204
+    table = DataTable.objects.get(project=project, table_name="orders")
+    assert (table.position_x, table.position_y) != (380, 80)
+    page.reload()
+    page.locator("#designer[data-ready='1']").wait_for()
+    transform = page.locator('#canvas g[data-table="orders"]').get_attribute("transform")
+    assert transform == f"translate({table.position_x},{table.position_y})"
+    after = page.locator('#canvas g[data-table="orders"] rect.box').bounding_box()
+    anchor = page.locator('#canvas g[data-table="customers"] rect.box').bounding_box()
+    assert after["y"] > anchor["y"] + 40, "drawn below customers, where it was dropped, not level with it as before"
+
+
+def test_invalid_field_name_shows_the_message_beside_the_input(page, live_server_url, login):
+    user = login("pat")
+    project = _design(user)
+    page.goto(f"{live_server_url}/projects/{project.slug}/?table=orders")
+    form = page.get_by_role("form", name="Add field")
+    form.get_by_label("Field name").fill("Order Date")
+    form.get_by_role("button", name="Add field").click()
+    error = page.get_by_role("form", name="Add field").locator(".errorlist").first
+    error.wait_for()
+    assert "Field name" in error.inner_text()
+    name_input = page.get_by_role("form", name="Add field").get_by_label("Field name")
+    assert name_input.input_value() == "Order Date", "what the user typed is still there"
+    assert name_input.get_attribute("aria-invalid") == "true"
+    beside = name_input.evaluate("el => el.nextElementSibling && el.nextElementSibling.className")
+    assert beside == "errorlist"
+
+
+def test_export_svg_and_png_give_valid_non_empty_files(page, live_server_url, login, tmp_path):
+    user = login("pat")
+    project = _design(user)
+    page.goto(f"{live_server_url}/projects/{project.slug}/")
+    page.locator("#designer[data-ready='1']").wait_for()
+
+    page.get_by_role("button", name="Export").click()
+    with page.expect_download() as svg_download:
+        page.get_by_role("link", name="SVG image").click()
+    svg_path = tmp_path / svg_download.value.suggested_filename
+    svg_download.value.save_as(svg_path)
+    root = ET.fromstring(svg_path.read_bytes())
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    assert {g.get("data-table") for g in root.iter() if g.get("data-table")} == {"customers", "orders"}
+
+    page.get_by_role("button", name="Export").click()
+    with page.expect_download() as png_download:
+        page.get_by_role("button", name="PNG image").click()
+    png = tmp_path / "diagram.png"
+    png_download.value.save_as(png)
+    data = png.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 2000
+    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    assert width > 300 and height > 100
+
+
+def test_big_design_switches_to_names_only_far_out_and_culls_off_screen_boxes(page, live_server_url, login):
+    from designer.sample import generated_snapshot
+    from designer.services.snapshots import import_snapshot
+
+    user = login("pat")
+    project = import_snapshot(generated_snapshot(300), actor=user, name="Big")
+    page.goto(f"{live_server_url}/projects/{project.slug}/")
+    page.locator("#designer[data-ready='1']").wait_for()
+    assert "far" in page.locator("#canvas").get_attribute("class"), "Fit on 300 tables shows names only"
+    for _ in range(12):
+        page.get_by_role("button", name="Zoom in").click()
+    page.wait_for_timeout(200)
+    assert "far" not in page.locator("#canvas").get_attribute("class")
+    culled = page.locator("#canvas g.tbl.culled").count()
+    assert culled > 250, f"only boxes on screen are drawn ({culled} of 300 culled)"
+    page.get_by_role("button", name="Fit").click()
+    page.wait_for_timeout(200)
+    assert page.locator("#canvas g.tbl.culled").count() == 0
