@@ -22,6 +22,7 @@ import re
 from typing import Any
 
 import pglast
+import pglast.visitors
 from django.core.exceptions import ValidationError
 from pglast import ast
 from pglast.enums import A_Expr_Kind

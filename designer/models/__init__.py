@@ -1,5 +1,6 @@
 """Designer models, one module per aggregate."""
 
+from .deploy import DeployKind, DeployRun, DeployStatus
 from .lock import TableLock
 from .project import Project, ProjectMembership, Role
 from .relationship import TableRelationship
@@ -10,6 +11,9 @@ __all__ = [
     "ConstraintColumn",
     "DataField",
     "DataTable",
+    "DeployKind",
+    "DeployRun",
+    "DeployStatus",
     "IndexColumn",
     "Project",
     "ProjectMembership",

@@ -37,3 +37,35 @@ def run(conn, statements) -> None:
     with conn.transaction():
         for statement in statements:
             conn.execute(statement.sql)
+
+
+@pytest.fixture
+def deployer(make_user):
+    """A staff member: staff have the deploy permission."""
+    from django.contrib.auth.models import Permission
+
+    user = make_user("dora", staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="deploy_project"))
+    return user
+
+
+@pytest.fixture
+def clean_target():
+    """Drops the deploy schemas of the projects a test deployed (and what they kept aside)."""
+    from designer.services.deploy import schema_name
+
+    projects = []
+    yield projects.append
+    with psycopg.connect(settings.DEPLOY_DATABASE_URL, autocommit=True) as conn:
+        for project in projects:
+            drop_schema_and_kept(conn, schema_name(project))
+
+
+@pytest.fixture
+def live_shop(shop, clean_target):
+    from designer.services.deploy import schema_name
+
+    clean_target(shop["project"])
+    with psycopg.connect(settings.DEPLOY_DATABASE_URL, autocommit=True) as conn:
+        drop_schema_and_kept(conn, schema_name(shop["project"]))
+    return shop
