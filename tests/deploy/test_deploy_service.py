@@ -156,6 +156,7 @@ def test_drift_reports_changes_made_outside_tablewright(live_shop, deployer):
 def test_every_deploy_creates_a_version_with_its_changes(live_shop, deployer):
     project = live_shop["project"]
     deploy_service.deploy(project, actor=deployer)
+    live_shop["orders"].refresh_from_db()
     fields.create_field(live_shop["orders"], actor=deployer, field_name="placed_at", data_type="timestamptz")
     deploy_service.deploy(project, actor=deployer)
     versions = list(SchemaVersion.objects.filter(project=project).order_by("version_number"))
