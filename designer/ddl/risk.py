@@ -64,9 +64,7 @@ def binary_coercible(old: str, new: str) -> bool:
     a, b = _NUMERIC.match(old), _NUMERIC.match(new)
     if a and b:
         return a.group(2) == b.group(2) and int(b.group(1)) >= int(a.group(1))
-    if new == "numeric" and (old == "numeric" or _NUMERIC.match(old)):
-        return True
-    return False
+    return new == "numeric" and (old == "numeric" or _NUMERIC.match(old) is not None)
 
 
 def worst(risks: list[str]) -> str:

@@ -40,9 +40,7 @@ class DeployRun(models.Model):
     error = models.TextField(blank=True)
     failed_statement = models.TextField(blank=True)
     verification = models.JSONField(default=list, blank=True, help_text="Differences found after the run.")
-    reverts = models.OneToOneField(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reverted_by"
-    )
+    reverts = models.OneToOneField("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reverted_by")
     started_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     duration_ms = models.PositiveIntegerField(null=True, blank=True)

@@ -50,8 +50,8 @@ from designer.models.lock import LockType
 from designer.schema.diff import diff, summarize
 from designer.schema.snapshot import Snapshot, empty_snapshot
 
-from .permissions import has_role
 from .deploy_target import connect_postgres, deploy_dialect
+from .permissions import has_role
 from .snapshots import project_snapshot
 
 LOCK_TIMEOUT = "5s"
@@ -235,7 +235,9 @@ def _measure(conn, p: Plan) -> None:
             n = _count(conn, sql.SQL("SELECT count({}) FROM {}").format(col, ident))
             st.figures = {"non_nulls": n}
             if n:
-                st.figures["warning"] = f"Dropping {table}.{impact['column']} hides {n} values (kept aside until purged)."
+                st.figures["warning"] = (
+                    f"Dropping {table}.{impact['column']} hides {n} values (kept aside until purged)."
+                )
         elif kind == "nulls":
             col = sql.Identifier(impact["column"])
             n = _count(conn, sql.SQL("SELECT count(*) FROM {} WHERE {} IS NULL").format(ident, col))
@@ -249,17 +251,21 @@ def _measure(conn, p: Plan) -> None:
             n = _count(
                 conn,
                 sql.SQL(
-                    "SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM {} GROUP BY {} HAVING count(*) > 1) d"
+                    "SELECT coalesce(sum(n - 1), 0) FROM "
+                    "(SELECT count(*) AS n FROM {} GROUP BY {} HAVING count(*) > 1) d"
                 ).format(ident, cols),
             )
             st.figures = {"duplicates": n}
             if n:
-                st.figures["warning"] = f"{table} ({', '.join(impact['columns'])}) has {n} duplicate rows: unique fails."
+                st.figures["warning"] = (
+                    f"{table} ({', '.join(impact['columns'])}) has {n} duplicate rows: unique fails."
+                )
         elif kind == "orphans" and impact["ref_table"] in existing:
             n = _count(
                 conn,
                 sql.SQL(
-                    "SELECT count(*) FROM {} c WHERE c.{} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {} p WHERE p.{} = c.{})"
+                    "SELECT count(*) FROM {} c WHERE c.{} IS NOT NULL "
+                    "AND NOT EXISTS (SELECT 1 FROM {} p WHERE p.{} = c.{})"
                 ).format(
                     ident,
                     sql.Identifier(impact["column"]),
@@ -270,7 +276,9 @@ def _measure(conn, p: Plan) -> None:
             )
             st.figures = {"orphans": n}
             if n:
-                st.figures["warning"] = f"{table}.{impact['column']} has {n} values without a match: the foreign key fails."
+                st.figures["warning"] = (
+                    f"{table}.{impact['column']} has {n} values without a match: the foreign key fails."
+                )
         elif kind == "violations":
             # The expression was parsed and re-emitted by the compiler from PostgreSQL's own parse tree.
             query = sql.SQL("SELECT count(*) FROM {} WHERE NOT ({})").format(ident, sql.SQL(impact["expression"]))
@@ -517,7 +525,8 @@ def _kept(conn, schema: str) -> list[dict[str, Any]]:
     prefix = kept_schema(schema, "")
     out = []
     for nsp, rel, rows in conn.execute(
-        "SELECT n.nspname, c.relname, c.reltuples::bigint FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "SELECT n.nspname, c.relname, c.reltuples::bigint FROM pg_class c "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace "
         "WHERE n.nspname LIKE %s AND c.relkind IN ('r', 'p') ORDER BY 1, 2",
         (prefix.replace("_", r"\_") + "%",),
     ).fetchall():

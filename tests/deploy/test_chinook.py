@@ -138,9 +138,11 @@ def test_chinook_built_in_the_designer_deploys_to_exactly_the_original(chinook_s
     assert [names[i] for i in playlist_track["primary_key"]["fields"]] == ["playlist_id", "track_id"]
     reports_to = next(r for r in deployed["relationships"] if r["name"] == "employee_reports_to_fkey")
     assert reports_to["source_table"] == reports_to["target_table"] == tables_by_name["employee"]["id"]
-    assert len([i for t in deployed["tables"] for i in t["indexes"]]) == len(
-        [i for t in original["tables"] for i in t["indexes"]]
-    ) > 5
+    assert (
+        len([i for t in deployed["tables"] for i in t["indexes"]])
+        == len([i for t in original["tables"] for i in t["indexes"]])
+        > 5
+    )
 
     # Chinook's rows go into the deployed schema; then a rename, a widening and drops.
     target = schema_name(project)

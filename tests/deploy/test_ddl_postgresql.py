@@ -199,7 +199,8 @@ CASES = {
     "change_choices": (
         change_choices,
         [
-            'ALTER TABLE "{s}"."album" ADD CONSTRAINT "album_format_check" CHECK ("format" IN (\'cd\', \'vinyl\', \'tape\'));'
+            'ALTER TABLE "{s}"."album" ADD CONSTRAINT "album_format_check" '
+            "CHECK (\"format\" IN ('cd', 'vinyl', 'tape'));"
         ],
     ),
     "add_index": (add_index, ['CREATE UNIQUE INDEX "album_title_price_idx" ON "{s}"."album" ("title", "price");']),

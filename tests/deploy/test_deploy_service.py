@@ -94,7 +94,7 @@ def test_a_failing_statement_leaves_the_target_unchanged_and_the_run_failed(live
     assert any("has 1 NULLs" in w for w in p.warnings)
     run = deploy_service.deploy(project, actor=deployer)
     assert run.status == "failed"
-    assert "null" in run.error.lower() and 'SET NOT NULL' in run.failed_statement
+    assert "null" in run.error.lower() and "SET NOT NULL" in run.failed_statement
     assert introspect(settings.DEPLOY_DATABASE_URL, schema_name(project)) == before
     assert deploy_service.deployed_version(project).version_number == 1
     total.refresh_from_db()

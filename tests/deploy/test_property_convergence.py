@@ -9,7 +9,9 @@ import itertools
 import psycopg
 import pytest
 from django.conf import settings
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from designer.ddl.postgresql import compile_plan
 from designer.introspect.compare import differences
