@@ -25,7 +25,7 @@ import pglast
 import pglast.visitors
 from django.core.exceptions import ValidationError
 from pglast import ast
-from pglast.enums import A_Expr_Kind
+from pglast.enums import A_Expr_Kind, BoolExprType
 from pglast.stream import RawStream
 
 from designer.ddl.names import choices_name, is_kept_column, unique_name
@@ -307,12 +307,31 @@ def _literal(node: Any) -> str | None:
     return None
 
 
-class _StripCasts(pglast.visitors.Visitor):
-    """Drop the casts PostgreSQL adds when it stores an expression (``(price)::numeric`` → ``price``)."""
+class _Canonical(pglast.visitors.Visitor):
+    """Undo the rewrites PostgreSQL applies when it stores an expression: added casts (``(price)::numeric``),
+    ``x IN (a, b)`` stored as ``x = ANY (ARRAY[a, b])``, ``BETWEEN`` stored as two comparisons."""
 
     def visit_TypeCast(self, ancestors, node):  # noqa: N802 - pglast's naming
         if isinstance(node.arg, ast.A_Const | ast.ColumnRef | ast.TypeCast | ast.A_ArrayExpr):
             return node.arg
+        return None
+
+    def visit_A_Expr(self, ancestors, node):  # noqa: N802
+        if node.kind == A_Expr_Kind.AEXPR_OP_ANY and isinstance(node.rexpr, ast.A_ArrayExpr):
+            return ast.A_Expr(kind=A_Expr_Kind.AEXPR_IN, name=node.name, lexpr=node.lexpr, rexpr=node.rexpr.elements)
+        if node.kind in (A_Expr_Kind.AEXPR_BETWEEN, A_Expr_Kind.AEXPR_NOT_BETWEEN):
+            low, high = node.rexpr
+            inside = node.kind == A_Expr_Kind.AEXPR_BETWEEN
+            ops = (">=", "<=") if inside else ("<", ">")
+            return ast.BoolExpr(
+                boolop=BoolExprType.AND_EXPR if inside else BoolExprType.OR_EXPR,
+                args=(
+                    ast.A_Expr(kind=A_Expr_Kind.AEXPR_OP, name=(ast.String(sval=ops[0]),), lexpr=node.lexpr, rexpr=low),
+                    ast.A_Expr(
+                        kind=A_Expr_Kind.AEXPR_OP, name=(ast.String(sval=ops[1]),), lexpr=node.lexpr, rexpr=high
+                    ),
+                ),
+            )
         return None
 
 
@@ -323,18 +342,9 @@ def normalize_expression(expression: str) -> str:
         stmt = pglast.parse_sql(f"SELECT 1 WHERE ({text})")[0].stmt
     except pglast.parser.ParseError:
         return text
-    _StripCasts()(stmt)
-    where = stmt.whereClause
-    # PostgreSQL stores `x IN (a, b)` as `x = ANY (ARRAY[a, b])`.
-    if (
-        isinstance(where, ast.A_Expr)
-        and where.kind == A_Expr_Kind.AEXPR_OP_ANY
-        and isinstance(where.rexpr, ast.A_ArrayExpr)
-    ):
-        where = ast.A_Expr(
-            kind=A_Expr_Kind.AEXPR_IN, name=(ast.String(sval="="),), lexpr=where.lexpr, rexpr=where.rexpr.elements
-        )
-    return RawStream()(where)
+    for _ in range(3):  # a rewrite can expose another (a cast inside an IN list)
+        _Canonical()(stmt)
+    return RawStream()(stmt.whereClause)
 
 
 def _choices(expression: str) -> tuple[str, list[str]] | None:

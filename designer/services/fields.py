@@ -79,7 +79,8 @@ def create_field(
     ftype = normalize_type(data_type, field_config)
     default = check_default(ftype, default_value)
     if sort_order is None:
-        sort_order = (DataField.objects.filter(table=table).aggregate(m=Max("sort_order"))["m"] or -1) + 1
+        highest = DataField.objects.filter(table=table).aggregate(m=Max("sort_order"))["m"]
+        sort_order = 0 if highest is None else highest + 1  # (`or -1` would turn a highest of 0 into -1)
     if sort_order < 0:
         raise ValidationError({"sort_order": ["Sort order must be 0 or more."]})
     field = DataField(

@@ -15,6 +15,7 @@ from psycopg import sql
 from designer.introspect.compare import differences
 from designer.introspect.postgresql import introspect
 from designer.models import DataField, DataTable
+from designer.schema.snapshot import schema_hash
 from designer.services import deploy as deploy_service
 from designer.services import fields, indexes, projects, relationships, tables
 from designer.services.deploy import schema_name
@@ -132,6 +133,7 @@ def test_chinook_built_in_the_designer_deploys_to_exactly_the_original(chinook_s
 
     deployed = introspect(settings.DEPLOY_DATABASE_URL, schema_name(project))
     assert differences(original, deployed) == []
+    assert schema_hash(deployed) == schema_hash(original), "same names, column order, types, keys, FKs, indexes"
     tables_by_name = {t["table_name"]: t for t in deployed["tables"]}
     playlist_track = tables_by_name["playlist_track"]
     names = {f["id"]: f["field_name"] for f in playlist_track["fields"]}
