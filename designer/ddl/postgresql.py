@@ -23,7 +23,7 @@ from psycopg import sql
 
 from designer.schema.diff import deployable, diff
 from designer.schema.expressions import check_expression_problem
-from designer.schema.snapshot import Snapshot
+from designer.schema.snapshot import Snapshot, canonicalize
 from designer.schema.types import DEFAULT_EXPRESSIONS, normalize_type, postgres_type
 
 from . import risk
@@ -112,9 +112,9 @@ def column_sql(f: dict, *, nullable_override: bool = False) -> str:
 
 class _Compiler:
     def __init__(self, old: Snapshot, new: Snapshot, schema: str, tag: str, restore_tag: str | None) -> None:
-        self.old, self.new = deployable(old), deployable(new)
+        self.old, self.new = deployable(old, canonical=True), deployable(new, canonical=True)
         self.schema, self.tag, self.restore_tag = schema, tag, restore_tag
-        self.ops = diff(self.old, self.new)
+        self.ops = diff(self.old, self.new, canonical=True)
         self.old_tables = {t["id"]: t for t in self.old["tables"]}
         self.new_tables = {t["id"]: t for t in self.new["tables"]}
         self.old_fields = {f["id"]: (t, f) for t in self.old["tables"] for f in t["fields"]}
@@ -682,13 +682,14 @@ def compile_diff(
     adds is brought back from where the forward plan tagged ``restore_tag`` kept it (this is how the
     reverse plan restores data).
     """
-    return _Compiler(old, new, schema, tag, restore_tag).compile()
+    return _Compiler(canonicalize(old), canonicalize(new), schema, tag, restore_tag).compile()
 
 
 def compile_plan(old: Snapshot, new: Snapshot, *, schema: str, tag: str) -> tuple[list[Statement], list[Statement]]:
     """Forward and reverse statements; the reverse undoes the forward and restores kept data."""
-    forward = compile_diff(old, new, schema=schema, tag=tag)
-    reverse = compile_diff(new, old, schema=schema, tag=f"{tag}r", restore_tag=tag)
+    old, new = canonicalize(old), canonicalize(new)
+    forward = _Compiler(old, new, schema, tag, None).compile()
+    reverse = _Compiler(new, old, schema, f"{tag}r", tag).compile()
     return forward, reverse
 
 

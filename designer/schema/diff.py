@@ -34,9 +34,12 @@ TABLE_ATTRS = ("description", "status", "name")
 REL_ATTRS = ("type", "source_table", "source_field", "target_table", "target_field", "on_delete", "on_update")
 
 
-def deployable(snapshot: Snapshot) -> Snapshot:
-    """The part of the design that exists in the database: no Deleted tables, no m2m relationship rows."""
-    doc = canonicalize(snapshot)
+def deployable(snapshot: Snapshot, *, canonical: bool = False) -> Snapshot:
+    """The part of the design that exists in the database: no Deleted tables, no m2m relationship rows.
+
+    With ``canonical=True`` the snapshot is taken as already canonical and shared, not copied (read only).
+    """
+    doc = dict(snapshot) if canonical else canonicalize(snapshot)
     doc["tables"] = [t for t in doc["tables"] if t.get("status") != "deleted"]
     live = {t["id"] for t in doc["tables"]}
     doc["relationships"] = [
@@ -62,9 +65,13 @@ def _show(attr: str, value: Any) -> str:
     return str(value)
 
 
-def diff(old: Snapshot, new: Snapshot) -> list[Op]:
-    """Change operations that turn ``old`` into ``new``, in a stable, readable order."""
-    old, new = canonicalize(old), canonicalize(new)
+def diff(old: Snapshot, new: Snapshot, *, canonical: bool = False) -> list[Op]:
+    """Change operations that turn ``old`` into ``new``, in a stable, readable order.
+
+    ``canonical=True``: both are already canonical (skips the copies; they are only read).
+    """
+    if not canonical:
+        old, new = canonicalize(old), canonicalize(new)
     ops: list[Op] = []
     old_tables = {t["id"]: t for t in old["tables"]}
     new_tables = {t["id"]: t for t in new["tables"]}

@@ -30,6 +30,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from psycopg import sql
+from simple_history.utils import bulk_update_with_history
 
 from designer.ddl import risk
 from designer.ddl.names import KEPT_COLUMN_MARK, kept_schema
@@ -42,16 +43,15 @@ from designer.models import (
     DeployRun,
     DeployStatus,
     Project,
-    Role,
     SchemaVersion,
     TableLock,
 )
 from designer.models.lock import LockType
 from designer.schema.diff import diff, summarize
 from designer.schema.snapshot import Snapshot, empty_snapshot
+from designer.schema.validation import check_transition
 
 from .deploy_target import connect_postgres, deploy_dialect
-from .permissions import has_role
 from .snapshots import project_snapshot
 
 LOCK_TIMEOUT = "5s"
@@ -177,7 +177,7 @@ def plan(project: Project, *, measure: bool = True, design: Snapshot | None = No
         number=number,
         base=base,
         design=design,
-        changes=diff(base, design),
+        changes=diff(base, design, canonical=True),
         forward=forward,
         reverse=reverse,
         from_version=deployed_version(project),
@@ -331,29 +331,59 @@ def release_locks(locks: list[TableLock]) -> None:
 Progress = Callable[[DeployRun, int, int], None]
 
 
+BATCH = 200  # statements per round trip
+
+
 def _execute(conn, run: DeployRun, statements: list[dict], progress: Progress | None) -> None:
-    """All statements in one transaction; on error record it (nothing was applied) and re-raise."""
+    """All statements in one transaction, sent in batches (few round trips). On an error nothing is applied;
+    the failing statement is found by replaying one by one in a transaction that is always rolled back,
+    then the run records it and the error is re-raised."""
     total = len(statements)
-    last_saved = time.monotonic()
-    current = ""
+    create_schema = sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(run.target_schema))
     try:
         with conn.transaction():
-            conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(run.target_schema)))
-            for i, st in enumerate(statements, start=1):
-                current = st["sql"]
-                conn.execute(current)
+            conn.execute(create_schema)
+            for start in range(0, total, BATCH):
+                chunk = statements[start : start + BATCH]
+                conn.execute("\n".join(st["sql"] for st in chunk))
+                done = start + len(chunk)
+                DeployRun.objects.filter(pk=run.pk).update(statements_done=done)
                 if progress is not None:
-                    progress(run, i, total)
-                if time.monotonic() - last_saved > 0.5:
-                    DeployRun.objects.filter(pk=run.pk).update(statements_done=i)
-                    last_saved = time.monotonic()
+                    progress(run, done, total)
     except psycopg.Error as exc:
         run.status = DeployStatus.FAILED
-        run.error = (exc.diag.message_primary or str(exc)).strip()
-        if exc.diag.message_detail:
-            run.error += f" ({exc.diag.message_detail})"
-        run.failed_statement = current
+        run.error, run.failed_statement = _describe_error(exc), ""
+        with conn.transaction(force_rollback=True):
+            conn.execute(create_schema)
+            for st in statements:
+                try:
+                    with conn.transaction():
+                        conn.execute(st["sql"])
+                except psycopg.Error as exact:
+                    run.error, run.failed_statement = _describe_error(exact), st["sql"]
+                    break
         raise
+
+
+def _describe_error(exc: psycopg.Error) -> str:
+    diag = exc.diag
+    text = (diag.message_primary or str(exc)).strip()
+    if diag.message_detail:
+        text += f" ({diag.message_detail})"
+    return text
+
+
+def _activate_deployed_tables(project: Project, design: Snapshot, actor) -> None:
+    """Deployed Draft tables become Active (seed 002's lifecycle: only a deploy makes that move)."""
+    deployed = {t["id"] for t in design["tables"]}
+    tables = [t for t in DataTable.objects.filter(project=project, status="draft") if str(t.uid) in deployed]
+    for table in tables:
+        check_transition(table.status, "active", by_deploy=True)
+        table.status = "active"
+        table.revision += 1
+        table.updated_at = timezone.now()
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    bulk_update_with_history(tables, DataTable, ["status", "revision", "updated_at"], default_user=user)
 
 
 def _open_target(project: Project):
@@ -414,8 +444,6 @@ def deploy(
     """Deploy the current design. Raises ``PermissionDenied``, ``DeployRefused`` or ``ValidationError``
     (destructive plan without the typed project name) before anything runs; returns the DeployRun (whose
     status says how it ended) otherwise."""
-    from designer.services.tables import transition_table
-
     from .versions import version_for_design
 
     require_deployer(actor)
@@ -431,7 +459,7 @@ def deploy(
             )
         affected = {s.table for s in p.forward if s.table}
         locks = take_critical_locks(project, affected, user=actor, reason=f"Deploy #{p.number}")
-        version = version_for_design(project, actor=actor, message=message or "Deployed")
+        version = version_for_design(project, actor=actor, message=message or "Deployed", snapshot=p.design)
         run = DeployRun.objects.create(
             project=project,
             number=p.number,
@@ -455,11 +483,7 @@ def deploy(
         _verify(conn, run, p.design)
         release_locks(locks)
         if run.status == DeployStatus.SUCCEEDED:
-            deployed_ids = {t["id"] for t in p.design["tables"]}
-            who = actor if actor is not None and has_role(project, actor, Role.EDITOR) else project.owner
-            for table in DataTable.objects.filter(project=project, status="draft"):
-                if str(table.uid) in deployed_ids:
-                    transition_table(table, actor=who, status="active", by_deploy=True)
+            _activate_deployed_tables(project, p.design, actor)
         _broadcast(project, "deploy.finished", {"run": run.number, "status": run.status})
         return _finish(run, started)
     finally:

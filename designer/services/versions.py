@@ -23,14 +23,14 @@ def save_version(
     Project.objects.select_for_update().filter(pk=project.pk).first()  # one numbering at a time
     snapshot = canonicalize(snapshot if snapshot is not None else project_snapshot(project))
     parent = latest_version(project)
-    base = parent.schema_snapshot if parent else empty_snapshot()
+    base = canonicalize(parent.schema_snapshot) if parent else empty_snapshot()
     number = (SchemaVersion.objects.filter(project=project).aggregate(n=Max("version_number"))["n"] or 0) + 1
     return SchemaVersion.objects.create(
         project=project,
         version_number=number,
         schema_hash=schema_hash(snapshot),
         schema_snapshot=snapshot,
-        changes=diff(base, snapshot),
+        changes=diff(base, snapshot, canonical=True),
         parent_version=parent,
         message=(message or "").strip(),
         created_by=actor if getattr(actor, "is_authenticated", False) else None,
@@ -41,9 +41,9 @@ def latest_version(project: Project) -> SchemaVersion | None:
     return SchemaVersion.objects.filter(project=project).order_by("-version_number").first()
 
 
-def version_for_design(project: Project, *, actor, message: str) -> SchemaVersion:
+def version_for_design(project: Project, *, actor, message: str, snapshot: Snapshot | None = None) -> SchemaVersion:
     """The latest version if it is exactly the current design, else a new version (every deploy has one)."""
-    snapshot = project_snapshot(project)
+    snapshot = snapshot if snapshot is not None else project_snapshot(project)
     latest = latest_version(project)
     if latest and latest.schema_hash == schema_hash(snapshot):
         return latest
