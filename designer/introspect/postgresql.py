@@ -18,6 +18,7 @@ renamed aside by a deploy (``…__kept_<tag>``) are skipped.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -269,21 +270,29 @@ def _default(expr: str | None, family: str, config: dict, warnings: list[str], w
     """A column default as the designer writes it: the literal's text, or an allowed expression."""
     if not expr:
         return None
-    try:
-        node = pglast.parse_sql(f"SELECT {expr}")[0].stmt.targetList[0].val
-    except pglast.parser.ParseError:
+    value = _default_text(expr)
+    if value is None:
         warnings.append(f"{where}: default {expr} not understood; dropped.")
         return None
-    value = _literal(node)
-    if value is None:
-        text = RawStream()(node)
-        lowered = text.lower()
-        value = _VALUE_FUNCTIONS.get(text.upper(), lowered)
     try:
         return check_default(normalize_type(family, config), value)
     except ValidationError:
         warnings.append(f"{where}: default {expr} is not a designer default; kept as written.")
         return value
+
+
+@functools.lru_cache(maxsize=1024)
+def _default_text(expr: str) -> str | None:
+    """The literal's text (``'abc'::text`` → ``abc``) or the expression (``now()``); None when unparsable."""
+    try:
+        node = pglast.parse_sql(f"SELECT {expr}")[0].stmt.targetList[0].val
+    except pglast.parser.ParseError:
+        return None
+    value = _literal(node)
+    if value is None:
+        text = RawStream()(node)
+        value = _VALUE_FUNCTIONS.get(text.upper(), text.lower())
+    return value
 
 
 def _literal(node: Any) -> str | None:

@@ -27,10 +27,9 @@ from typing import Any
 import psycopg
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import F, Max
 from django.utils import timezone
 from psycopg import sql
-from simple_history.utils import bulk_update_with_history
 
 from designer.ddl import risk
 from designer.ddl.names import KEPT_COLUMN_MARK, kept_schema
@@ -308,8 +307,8 @@ def take_critical_locks(project: Project, table_names: set[str], *, user, reason
                 lock.released_at, lock.release_reason = now, "released"
                 lock.save(update_fields=["released_at", "release_reason"])
         owner = user or project.owner
-        return [
-            TableLock.objects.create(
+        return TableLock.objects.bulk_create(
+            TableLock(
                 table=t,
                 user=owner,
                 lock_type=LockType.CRITICAL,
@@ -318,7 +317,7 @@ def take_critical_locks(project: Project, table_names: set[str], *, user, reason
                 reason=reason,
             )
             for t in tables
-        ]
+        )
 
 
 def release_locks(locks: list[TableLock]) -> None:
@@ -383,7 +382,10 @@ def _activate_deployed_tables(project: Project, design: Snapshot, actor) -> None
         table.revision += 1
         table.updated_at = timezone.now()
     user = actor if getattr(actor, "is_authenticated", False) else None
-    bulk_update_with_history(tables, DataTable, ["status", "revision", "updated_at"], default_user=user)
+    DataTable.objects.filter(pk__in=[t.pk for t in tables]).update(
+        status="active", revision=F("revision") + 1, updated_at=timezone.now()
+    )
+    DataTable.history.bulk_history_create(tables, update=True, default_user=user)
 
 
 def _open_target(project: Project):
@@ -408,10 +410,22 @@ def _close_target(project: Project, conn) -> None:
         conn.close()
 
 
+FINAL_FIELDS = [
+    "status",
+    "error",
+    "failed_statement",
+    "verification",
+    "statements_done",
+    "reverts",
+    "finished_at",
+    "duration_ms",
+]
+
+
 def _finish(run: DeployRun, started: float) -> DeployRun:
     run.finished_at = timezone.now()
     run.duration_ms = int((time.monotonic() - started) * 1000)
-    run.save()
+    run.save(update_fields=FINAL_FIELDS)  # the statements were written once, at the start
     return run
 
 
