@@ -43,9 +43,13 @@ def _default(field: dict) -> str | None:
     return value
 
 
-def comparable(snapshot: Snapshot) -> dict[str, Any]:
-    """The database-relevant content of a snapshot keyed by names."""
+def comparable(snapshot: Snapshot, dialect: str = "postgresql") -> dict[str, Any]:
+    """The database-relevant content of a snapshot keyed by names.
+
+    ``dialect="sqlite"`` leaves out what SQLite cannot hold: descriptions, identity, UUID-generating defaults.
+    """
     doc = deployable(snapshot)
+    sqlite = dialect == "sqlite"
     field_names: dict[str, str] = {}
     table_names: dict[str, str] = {}
     tables: dict[str, Any] = {}
@@ -56,16 +60,20 @@ def comparable(snapshot: Snapshot) -> dict[str, Any]:
     for t in doc["tables"]:
         pk = t.get("primary_key")
         tables[t["table_name"]] = {
-            "description": t.get("description") or "",
+            "description": "" if sqlite else t.get("description") or "",
             "primary_key": {"name": pk["name"], "fields": [field_names[i] for i in pk["fields"]]} if pk else None,
             "fields": {
                 f["field_name"]: {
                     "type": f["data_type"],
-                    "config": {k: v for k, v in sorted((f.get("config") or {}).items()) if v not in (None, False)},
+                    "config": {
+                        k: v
+                        for k, v in sorted((f.get("config") or {}).items())
+                        if v not in (None, False) and not (sqlite and k == "identity")
+                    },
                     "required": bool(f.get("required")),
                     "unique": bool(f.get("unique")),
-                    "default": _default(f),
-                    "description": f.get("description") or "",
+                    "default": _sqlite_default(f) if sqlite else _default(f),
+                    "description": "" if sqlite else f.get("description") or "",
                 }
                 for f in t["fields"]
             },
@@ -94,9 +102,18 @@ def comparable(snapshot: Snapshot) -> dict[str, Any]:
     return {"tables": tables, "relationships": relationships}
 
 
-def differences(intended: Snapshot, live: Snapshot, *, intended_label: str = "design") -> list[str]:
+def _sqlite_default(field: dict) -> str | None:
+    value = _default(field)
+    if value in ("gen_random_uuid()",):
+        return None
+    return {"current_timestamp": "now()"}.get(value, value)
+
+
+def differences(
+    intended: Snapshot, live: Snapshot, *, intended_label: str = "design", dialect: str = "postgresql"
+) -> list[str]:
     """Every difference between the intended schema and the live one, as readable sentences."""
-    a, b = comparable(intended), comparable(live)
+    a, b = comparable(intended, dialect), comparable(live, dialect)
     out: list[str] = []
     _walk(a["tables"], b["tables"], "table", out, intended_label)
     _walk(a["relationships"], b["relationships"], "foreign key", out, intended_label)
