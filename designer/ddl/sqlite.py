@@ -76,6 +76,19 @@ def kept_table(name: str, tag: str) -> str:
     return kept_column(name, tag)
 
 
+def _constraint_names(table: dict) -> set[str]:
+    """Names SQLite keeps inside the CREATE TABLE text (they follow table and field renames in the design)."""
+    names = {c["name"] for c in table["constraints"]}
+    if table.get("primary_key"):
+        names.add(table["primary_key"]["name"])
+    for f in table["fields"]:
+        if f.get("unique"):
+            names.add(unique_name(table["table_name"], f["field_name"]))
+        if (f.get("config") or {}).get("choices"):
+            names.add(choices_name(table["table_name"], f["field_name"]))
+    return names
+
+
 class _Compiler:
     def __init__(self, old: Snapshot, new: Snapshot, tag: str, restore_tag: str | None) -> None:
         self.old, self.new = deployable(old, canonical=True), deployable(new, canonical=True)
@@ -183,6 +196,9 @@ class _Compiler:
             return not (o["op"] in ("alter_table", "alter_field") and set(o["changes"]) <= cosmetic)
 
         out = {o["table"] for o in self.ops if o.get("table") in self.old_tables and significant(o)}
+        for tid, new_t in self.new_tables.items():  # SQLite cannot rename a constraint
+            if tid in self.old_tables and _constraint_names(self.old_tables[tid]) != _constraint_names(new_t):
+                out.add(tid)
         out -= {o["id"] for o in self.ops if o["op"] in ("add_table", "drop_table")}
         for o in self.ops:
             if o["op"].endswith("_relationship"):
