@@ -176,7 +176,7 @@ def main() -> None:
 
     from designer.ddl.postgresql import compile_plan
     from designer.models import Project
-    from designer.schema.snapshot import canonicalize, empty_snapshot
+    from designer.schema.snapshot import canonicalize
     from designer.services import deploy as deploy_service
     from designer.services.snapshots import import_snapshot
 
