@@ -62,7 +62,7 @@ class ProjectAdmin(admin.ModelAdmin):
                         messages.WARNING,
                     )
                     continue
-                run = deploy_service.deploy(project, actor=request.user, expected_sql=plan.sql)
+                run = deploy_service.deploy(project, actor=request.user, expected_digest=plan.digest)
             except (deploy_service.DeployRefused, ValidationError) as exc:
                 self.message_user(
                     request, f"{project.name}: {' '.join(getattr(exc, 'messages', [str(exc)]))}", messages.ERROR

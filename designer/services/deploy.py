@@ -17,6 +17,7 @@ drift compares the live schema with the last deployed version; purge drops what 
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -122,6 +123,11 @@ class Plan:
     @property
     def sql(self) -> str:
         return "\n".join(s.sql for s in self.forward)
+
+    @property
+    def digest(self) -> str:
+        """Identifies exactly this SQL: a deploy approved on a plan refuses to run a different one."""
+        return hashlib.sha256(self.sql.encode()).hexdigest()
 
     @property
     def warnings(self) -> list[str]:
@@ -279,7 +285,7 @@ def deploy(
     confirm_name: str | None = None,
     message: str = "",
     progress: Progress | None = None,
-    expected_sql: str | None = None,
+    expected_digest: str | None = None,
 ) -> DeployRun:
     """Deploy the current design. Raises ``PermissionDenied``, ``DeployRefused`` or ``ValidationError``
     (destructive plan without the typed project name) before anything runs; returns the DeployRun (whose
@@ -291,7 +297,7 @@ def deploy(
     target.open(lock=True)
     try:
         p = plan(project, measure=True, target=target)
-        if expected_sql is not None and expected_sql.strip() != p.sql.strip():
+        if expected_digest is not None and expected_digest != p.digest:
             raise DeployRefused("The design changed since you opened the plan. Review the new plan and deploy again.")
         if p.destructive and confirm_name != project.name:
             raise ValidationError(

@@ -63,7 +63,7 @@ def deploy_run(request: HttpRequest, slug: str) -> HttpResponse:
             actor=request.user,
             confirm_name=request.POST.get("confirm_name"),
             message=request.POST.get("message", ""),
-            expected_sql=request.POST.get("plan_sql"),
+            expected_digest=request.POST.get("plan_digest"),
         )
     except ValidationError as exc:
         plan = deploy_service.plan(project)
@@ -89,7 +89,12 @@ def run_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
 def progress(request: HttpRequest, slug: str) -> HttpResponse:
     project = get_project_for(request, slug)
     run = DeployRun.objects.filter(project=project, status="running").order_by("-number").first()
-    return render(request, "designer/deploy.html#progress", {"project": project, "running": run})
+    try:
+        tries = int(request.GET.get("n", "0"))
+    except ValueError:
+        tries = 0
+    context = {"project": project, "running": run, "next_try": 1 if run else tries + 1}
+    return render(request, "designer/deploy.html#progress", context)
 
 
 @deployer_required

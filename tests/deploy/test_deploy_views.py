@@ -70,10 +70,10 @@ def test_deployer_plans_deploys_renames_rolls_back_and_checks_drift_in_the_brows
     client.force_login(deployer)
     page = client.get(reverse("designer:deploy", args=[slug])).content.decode()
     assert "CREATE TABLE &quot;shop&quot;.&quot;customers&quot;" in page and "Deploy</button>" in page
-    plan_sql = page.split('name="plan_sql" value="')[1].split('"')[0]
+    digest = page.split('name="plan_digest" value="')[1].split('"')[0]
     response = client.post(
         reverse("designer:deploy-run", args=[slug]),
-        {"plan_sql": plan_sql.replace("&quot;", '"').replace("&#x27;", "'"), "message": "first"},
+        {"plan_digest": digest, "message": "first"},
         follow=True,
     )
     assert "Verified: the database matches the intended schema" in response.content.decode()
@@ -156,3 +156,14 @@ def test_shell_commands_plan_deploy_and_drift_with_exit_codes(live_shop, capsys)
     with pytest.raises(CommandError, match="re-run with --yes") as exc:
         call_command("deploy", project.slug)
     assert exc.value.returncode == 3
+
+
+def test_a_deploy_approved_on_an_older_plan_is_refused(client, live_shop, deployer):
+    project = live_shop["project"]
+    client.force_login(deployer)
+    page = client.get(reverse("designer:deploy", args=[project.slug])).content.decode()
+    digest = page.split('name="plan_digest" value="')[1].split('"')[0]
+    fields.create_field(live_shop["orders"], actor=deployer, field_name="note", data_type="text")
+    response = client.post(reverse("designer:deploy-run", args=[project.slug]), {"plan_digest": digest}, follow=True)
+    assert "The design changed since you opened the plan" in response.content.decode()
+    assert not DeployRun.objects.exists()

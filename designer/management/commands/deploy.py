@@ -34,7 +34,7 @@ class Command(BaseCommand):
                     raise CommandError("The plan drops data; re-run with --yes to confirm.", returncode=EXIT_REFUSED)
                 confirm = input(f"This plan drops data. Type the project name ({project.name}) to confirm: ")
             run = deploy_service.deploy(
-                project, actor=None, confirm_name=confirm, message=message, expected_sql=plan.sql
+                project, actor=None, confirm_name=confirm, message=message, expected_digest=plan.digest
             )
         except deploy_service.DeployRefused as exc:
             raise CommandError(str(exc), returncode=EXIT_REFUSED) from exc
