@@ -27,6 +27,7 @@ from designer.schema.snapshot import Snapshot, canonicalize
 from designer.schema.types import DEFAULT_EXPRESSIONS, normalize_type, postgres_type
 
 from . import risk
+from .constraints import choices_check, constraint_clauses
 from .names import choices_name, kept_column, kept_schema, unique_name
 
 ACTIONS = {
@@ -94,8 +95,7 @@ def check_sql(expression: str, columns: set[str]) -> str:
 
 
 def choices_sql(f: dict) -> str:
-    values = ", ".join(lit(c) for c in f["config"]["choices"])
-    return f"{q(f['field_name'])} IN ({values})"
+    return choices_check(f, q, lit)
 
 
 def column_sql(f: dict, *, nullable_override: bool = False) -> str:
@@ -257,21 +257,7 @@ class _Compiler:
                 self._comment_column(table, f)
 
     def _table_constraints(self, table: dict) -> list[str]:
-        name = table["table_name"]
-        by_id = {f["id"]: f for f in table["fields"]}
-        out = []
-        pk = table.get("primary_key")
-        if pk:
-            cols = ", ".join(q(by_id[i]["field_name"]) for i in pk["fields"])
-            out.append(f"CONSTRAINT {q(pk['name'])} PRIMARY KEY ({cols})")
-        for f in table["fields"]:
-            if f.get("unique"):
-                out.append(f"CONSTRAINT {q(unique_name(name, f['field_name']))} UNIQUE ({q(f['field_name'])})")
-            if (f.get("config") or {}).get("choices"):
-                out.append(f"CONSTRAINT {q(choices_name(name, f['field_name']))} CHECK ({choices_sql(f)})")
-        for c in table["constraints"]:
-            out.append(f"CONSTRAINT {q(c['name'])} {self._constraint_body(table, c)}")
-        return out
+        return constraint_clauses(table, q, lit, check_sql)
 
     def _constraint_body(self, table: dict, c: dict) -> str:
         if c["kind"] == "check":
@@ -311,43 +297,21 @@ class _Compiler:
         new_f = {f["id"]: f for f in new_t["fields"]}
         old_pk, new_pk = old_t.get("primary_key"), new_t.get("primary_key")
         if old_pk and (not new_pk or old_pk["fields"] != new_pk["fields"]):
-            self.emit(
-                f"ALTER TABLE {self.t(old_t)} DROP CONSTRAINT {q(old_pk['name'])}",
-                "set_primary_key",
-                tname,
-                kind="drop_constraint",
-                summary=f"Drop primary key {old_pk['name']}",
-            )
+            self._drop_constraint(old_t, old_pk["name"], "set_primary_key", f"Drop primary key {old_pk['name']}")
         for f in old_t["fields"]:
             nf = new_f.get(f["id"])
             if f.get("unique") and not (nf and nf.get("unique")):
-                self.emit(
-                    f"ALTER TABLE {self.t(old_t)} DROP CONSTRAINT {q(unique_name(tname, f['field_name']))}",
-                    "alter_field",
-                    tname,
-                    kind="drop_constraint",
-                    summary=f"Drop unique on {tname}.{f['field_name']}",
-                )
+                name = unique_name(tname, f["field_name"])
+                self._drop_constraint(old_t, name, "alter_field", f"Drop unique on {tname}.{f['field_name']}")
             old_choices = (f.get("config") or {}).get("choices")
             if old_choices and (not nf or (nf.get("config") or {}).get("choices") != old_choices):
-                self.emit(
-                    f"ALTER TABLE {self.t(old_t)} DROP CONSTRAINT {q(choices_name(tname, f['field_name']))}",
-                    "alter_field",
-                    tname,
-                    kind="drop_constraint",
-                    summary=f"Drop allowed values of {tname}.{f['field_name']}",
-                )
+                name = choices_name(tname, f["field_name"])
+                self._drop_constraint(old_t, name, "alter_field", f"Drop allowed values of {tname}.{f['field_name']}")
         new_c = {c["id"]: c for c in new_t["constraints"]}
         for c in old_t["constraints"]:
             nc = new_c.get(c["id"])
             if nc is None or self._constraint_changed(c, nc):
-                self.emit(
-                    f"ALTER TABLE {self.t(old_t)} DROP CONSTRAINT {q(c['name'])}",
-                    "drop_constraint",
-                    tname,
-                    kind="drop_constraint",
-                    summary=f"Drop constraint {c['name']}",
-                )
+                self._drop_constraint(old_t, c["name"], "drop_constraint", f"Drop constraint {c['name']}")
         new_i = {i["id"]: i for i in new_t["indexes"]}
         for i in old_t["indexes"]:
             ni = new_i.get(i["id"])
@@ -359,6 +323,15 @@ class _Compiler:
                     kind="drop_index",
                     summary=f"Drop index {i['name']}",
                 )
+
+    def _drop_constraint(self, table: dict, name: str, op: str, summary: str) -> None:
+        self.emit(
+            f"ALTER TABLE {self.t(table)} DROP CONSTRAINT {q(name)}",
+            op,
+            table["table_name"],
+            kind="drop_constraint",
+            summary=summary,
+        )
 
     @staticmethod
     def _constraint_changed(a: dict, b: dict) -> bool:

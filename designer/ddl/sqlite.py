@@ -20,6 +20,7 @@ from designer.schema.snapshot import Snapshot, canonicalize
 from designer.schema.types import check_default, normalize_type, postgres_type
 
 from . import risk
+from .constraints import constraint_clauses
 from .names import choices_name, kept_column, unique_name
 from .postgresql import ACTIONS, Statement, check_sql
 
@@ -215,29 +216,7 @@ class _Compiler:
         self.emit(f"CREATE TABLE {q(name)} (\n    {body}\n)", "add_table", name, kind="create_table")
 
     def _constraints(self, table: dict) -> list[str]:
-        name = table["table_name"]
-        by_id = {f["id"]: f for f in table["fields"]}
-        out = []
-        pk = table.get("primary_key")
-        if pk:
-            out.append(
-                f"CONSTRAINT {q(pk['name'])} PRIMARY KEY ({', '.join(q(by_id[i]['field_name']) for i in pk['fields'])})"
-            )
-        for f in table["fields"]:
-            if f.get("unique"):
-                out.append(f"CONSTRAINT {q(unique_name(name, f['field_name']))} UNIQUE ({q(f['field_name'])})")
-            if (f.get("config") or {}).get("choices"):
-                values = ", ".join(lit(c) for c in f["config"]["choices"])
-                out.append(
-                    f"CONSTRAINT {q(choices_name(name, f['field_name']))} CHECK ({q(f['field_name'])} IN ({values}))"
-                )
-        for c in table["constraints"]:
-            if c["kind"] == "check":
-                expression = check_sql(c["expression"], {f["field_name"] for f in table["fields"]})
-                out.append(f"CONSTRAINT {q(c['name'])} CHECK ({expression})")
-            else:
-                cols = ", ".join(q(by_id[i]["field_name"]) for i in c["fields"])
-                out.append(f"CONSTRAINT {q(c['name'])} UNIQUE ({cols})")
+        out = constraint_clauses(table, q, lit, check_sql)
         for rel in self.new["relationships"]:
             if rel["target_table"] != table["id"]:
                 continue

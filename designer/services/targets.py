@@ -69,6 +69,7 @@ def _busy(project: Project) -> DeployRefused:
 
 class _Target:
     dialect = ""
+    errors: type[Exception] | tuple[type[Exception], ...] = ()
 
     def __init__(self, project: Project) -> None:
         self.project = project
@@ -85,8 +86,12 @@ class _Target:
     def ident(self, table: str) -> str:  # pragma: no cover - per dialect
         raise NotImplementedError
 
-    def count(self, query: str) -> int | None:  # pragma: no cover - per dialect
-        raise NotImplementedError
+    def count(self, query: str) -> int | None:
+        """A count for the plan; None when the target cannot answer (the figure is then left out)."""
+        try:
+            return self.conn.execute(query).fetchone()[0]
+        except self.errors:
+            return None
 
     def measure(self, plan) -> None:
         """Live figures: rows (and size) of every affected table, and the real numbers behind risky statements."""
@@ -154,6 +159,7 @@ class _Target:
 
 class PostgresTarget(_Target):
     dialect = "postgresql"
+    errors = psycopg.Error
     quote = staticmethod(lambda name: sql.Identifier(name).as_string(None))
 
     @property
@@ -161,7 +167,10 @@ class PostgresTarget(_Target):
         return f"schema {self.schema}"
 
     def open(self, *, lock: bool = False) -> None:
-        self.conn = connect_postgres(autocommit=True)
+        try:
+            self.conn = connect_postgres(autocommit=True)
+        except psycopg.OperationalError as exc:
+            raise DeployRefused(f"The deploy database (DEPLOY_DATABASE_URL) is unreachable: {exc}") from exc
         self.locked = lock
         if lock and not self.conn.execute("SELECT pg_try_advisory_lock(%s)", (_lock_key(self.project),)).fetchone()[0]:
             self.conn.close()
@@ -185,12 +194,6 @@ class PostgresTarget(_Target):
 
     def ident(self, table: str) -> str:
         return sql.Identifier(self.schema, table).as_string(None)
-
-    def count(self, query: str) -> int | None:
-        try:
-            return self.conn.execute(query).fetchone()[0]
-        except psycopg.Error:
-            return None
 
     def size(self, table: str) -> str:
         return self.conn.execute(
@@ -290,6 +293,7 @@ class SqliteTarget(_Target):
     """One SQLite file per project, next to ``DEPLOY_DATABASE_URL``'s file: ``<dir>/<schema>.sqlite3``."""
 
     dialect = "sqlite"
+    errors = sqlite3.Error
     quote = staticmethod(sqlite_ddl.q)
 
     @property
@@ -326,12 +330,6 @@ class SqliteTarget(_Target):
 
     def ident(self, table: str) -> str:
         return sqlite_ddl.q(table)
-
-    def count(self, query: str) -> int | None:
-        try:
-            return self.conn.execute(query).fetchone()[0]
-        except sqlite3.Error:
-            return None
 
     def size(self, table: str) -> str:
         return "–"
