@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from simple_history.admin import SimpleHistoryAdmin
 
 from designer.models import (
     ConstraintColumn,
     DataField,
     DataTable,
+    DeployRun,
     IndexColumn,
     Project,
     ProjectMembership,
@@ -18,6 +20,7 @@ from designer.models import (
     TableLock,
     TableRelationship,
 )
+from designer.services import deploy as deploy_service
 
 
 class MembershipInline(admin.TabularInline):
@@ -33,6 +36,40 @@ class ProjectAdmin(admin.ModelAdmin):
     search_fields = ["name", "slug", "description", "owner__username"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [MembershipInline]
+    actions = ["deploy_selected"]
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not deploy_service.can_deploy(request.user):
+            actions.pop("deploy_selected", None)
+        return actions
+
+    def changelist_view(self, request, extra_context=None):
+        if request.method == "POST" and request.POST.get("action") == "deploy_selected":
+            deploy_service.require_deployer(request.user)  # 403, not a silent "no action"
+        return super().changelist_view(request, extra_context)
+
+    @admin.action(description="Deploy selected projects")
+    def deploy_selected(self, request, queryset):
+        deploy_service.require_deployer(request.user)
+        for project in queryset:
+            try:
+                plan = deploy_service.plan(project, measure=False)
+                if plan.destructive:
+                    self.message_user(
+                        request,
+                        f"{project.name}: the plan drops data; deploy it from its plan page, typing the name.",
+                        messages.WARNING,
+                    )
+                    continue
+                run = deploy_service.deploy(project, actor=request.user, expected_digest=plan.digest)
+            except (deploy_service.DeployRefused, ValidationError) as exc:
+                self.message_user(
+                    request, f"{project.name}: {' '.join(getattr(exc, 'messages', [str(exc)]))}", messages.ERROR
+                )
+                continue
+            level = messages.SUCCESS if run.status == "succeeded" else messages.ERROR
+            self.message_user(request, f"{project.name}: deploy #{run.number} {run.get_status_display()}.", level)
 
 
 @admin.register(ProjectMembership)
@@ -137,3 +174,17 @@ class TableLockAdmin(admin.ModelAdmin):
     list_display = ["table", "user", "lock_type", "locked_at", "expires_at", "released_at", "release_reason"]
     list_filter = ["lock_type", "release_reason"]
     search_fields = ["table__table_name", "user__username", "reason"]
+
+
+@admin.register(DeployRun)
+class DeployRunAdmin(admin.ModelAdmin):
+    list_display = ["project", "number", "kind", "status", "started_by", "started_at", "duration_ms"]
+    list_filter = ["status", "kind", "project"]
+    search_fields = ["project__name", "error"]
+    readonly_fields = [f.name for f in DeployRun._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from designer.views import designer, organise, panel, projects
+from designer.views import deploy, designer, organise, panel, projects, versions
 
 app_name = "designer"
 
@@ -44,4 +44,14 @@ urlpatterns = [
     path(P + "notes/<uuid:note_id>/", organise.note_edit, name="note-edit"),
     path(P + "notes/<uuid:note_id>/delete", organise.note_delete, name="note-delete"),
     path(P + "notes/<uuid:note_id>/move", organise.note_move, name="note-move"),
+        path(P + "versions/", versions.version_list, name="version-list"),
+    path(P + "versions/compare/", versions.version_compare, name="version-compare"),
+    path(P + "versions/<int:number>/restore/", versions.version_restore, name="version-restore"),
+    path(P + "deploy/", deploy.deploy_page, name="deploy"),
+    path(P + "deploy/run/", deploy.deploy_run, name="deploy-run"),
+    path(P + "deploy/progress/", deploy.progress, name="deploy-progress"),
+    path(P + "deploy/runs/<int:number>/", deploy.run_detail, name="deploy-run-detail"),
+    path(P + "deploy/rollback/", deploy.rollback, name="deploy-rollback"),
+    path(P + "deploy/drift/", deploy.drift, name="deploy-drift"),
+    path(P + "deploy/purge/", deploy.purge, name="deploy-purge"),
 ]

@@ -1,5 +1,6 @@
 """Designer models, one module per aggregate."""
 
+from .deploy import DeployKind, DeployRun, DeployStatus
 from .layout import StickyNote, TableGroup
 from .lock import TableLock
 from .project import Project, ProjectMembership, Role
@@ -11,6 +12,9 @@ __all__ = [
     "ConstraintColumn",
     "DataField",
     "DataTable",
+    "DeployKind",
+    "DeployRun",
+    "DeployStatus",
     "IndexColumn",
     "Project",
     "ProjectMembership",

@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
-
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from designer.ddl.names import object_name
 from designer.models import ConstraintColumn, DataField, DataTable, IndexColumn, TableConstraint, TableIndex
 from designer.schema.expressions import check_expression_problem
-from designer.schema.validation import MAX_IDENTIFIER_LENGTH, validate_identifier
+from designer.schema.validation import validate_identifier
 
 from ._edit import integrity_as_validation, require_editor, save, touch
-
-
-def object_name(table: str, columns: list[str], suffix: str) -> str:
-    """``<table>_<col>_<col>_<suffix>`` like PostgreSQL; shortened with a stable hash past 63 characters."""
-    name = "_".join([table, *columns, suffix])
-    if len(name) <= MAX_IDENTIFIER_LENGTH:
-        return name
-    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
-    return f"{name[: MAX_IDENTIFIER_LENGTH - len(suffix) - 10]}_{digest}_{suffix}"
 
 
 def _fields_of(table: DataTable, field_ids: list, key: str = "fields") -> list[DataField]:

@@ -1,0 +1,44 @@
+"""Deterministic, readable names for objects the compiler derives (unique and choices constraints)."""
+
+from __future__ import annotations
+
+import hashlib
+
+from designer.schema.validation import MAX_IDENTIFIER_LENGTH
+
+KEPT_COLUMN_MARK = "__kept_"
+
+
+def object_name(table: str, columns: list[str], suffix: str) -> str:
+    """``<table>_<col>_<col>_<suffix>`` like PostgreSQL; shortened with a stable hash past 63 characters."""
+    name = "_".join([table, *columns, suffix])
+    if len(name) <= MAX_IDENTIFIER_LENGTH:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+    return f"{name[: MAX_IDENTIFIER_LENGTH - len(suffix) - 10]}_{digest}_{suffix}"
+
+
+def unique_name(table: str, field: str) -> str:
+    """The UNIQUE constraint of a field marked unique."""
+    return object_name(table, [field], "key")
+
+
+def choices_name(table: str, field: str) -> str:
+    """The CHECK constraint that restricts a text field to its ``choices``."""
+    return object_name(table, [field], "check")
+
+
+def kept_column(column: str, tag: str) -> str:
+    """The name a dropped column is kept under until purged (``email__kept_d12``)."""
+    suffix = f"{KEPT_COLUMN_MARK}{tag}"
+    return column[: MAX_IDENTIFIER_LENGTH - len(suffix)] + suffix
+
+
+def kept_schema(schema: str, tag: str) -> str:
+    """The schema dropped tables of one deploy are moved into (``shop_kept_d12``)."""
+    suffix = f"_kept_{tag}"
+    return schema[: MAX_IDENTIFIER_LENGTH - len(suffix)] + suffix
+
+
+def is_kept_column(column: str) -> bool:
+    return KEPT_COLUMN_MARK in column

@@ -1,0 +1,383 @@
+"""Plan, deploy, roll back, check drift and purge — a project's design on the target database.
+
+The target is ``DEPLOY_DATABASE_URL`` (PostgreSQL); each project lives in its own schema named after its
+slug (:func:`schema_name`), never among the app's own tables. A deploy:
+
+1. takes a per-project advisory lock on the target (a second deploy at the same time is refused),
+2. sets ``lock_timeout`` and ``statement_timeout``,
+3. takes ``critical`` locks on the affected tables in the designer,
+4. runs every statement in one transaction (on any error nothing is applied and the run records the
+   failing statement),
+5. introspects the target and requires no difference from the design (else ``failed_verification``),
+6. moves deployed Draft tables to Active and records a :class:`DeployRun` with the forward and reverse SQL.
+
+Rollback runs the reverse SQL of the last deploy (restoring kept-aside tables and columns with their data);
+drift compares the live schema with the last deployed version; purge drops what deploys kept aside.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F, Max
+from django.utils import timezone
+
+from designer.ddl import risk
+from designer.ddl.postgresql import Statement
+from designer.introspect.compare import differences
+from designer.models import (
+    DataTable,
+    DeployKind,
+    DeployRun,
+    DeployStatus,
+    Project,
+    SchemaVersion,
+    TableLock,
+)
+from designer.models.lock import LockType
+from designer.schema.diff import diff, summarize
+from designer.schema.snapshot import Snapshot, empty_snapshot
+from designer.schema.validation import check_transition
+
+from .snapshots import project_snapshot
+from .targets import DeployRefused, StatementFailed, schema_name, target_for
+
+__all__ = ["DeployRefused", "deploy", "drift", "kept_objects", "plan", "purge", "rollback", "schema_name"]
+DEPLOY_PERMISSION = "designer.deploy_project"
+Progress = Callable[[DeployRun, int, int], None]
+
+
+# --- who --------------------------------------------------------------------------------------------
+def can_deploy(user) -> bool:
+    return bool(getattr(user, "is_authenticated", False) and user.has_perm(DEPLOY_PERMISSION))
+
+
+def require_deployer(user) -> None:
+    """Deploys, rollbacks and purges need the ``designer.deploy_project`` permission (``None`` = the shell)."""
+    if user is None:
+        return
+    if not can_deploy(user):
+        raise PermissionDenied("Deploying needs the permission “Can deploy a project's schema”. Ask an administrator.")
+
+
+# --- what is deployed -----------------------------------------------------------------------------
+def effective_runs(project: Project):
+    """Deploy runs whose result is in the database now (applied and not rolled back), newest first."""
+    return (
+        DeployRun.objects.filter(
+            project=project,
+            kind=DeployKind.DEPLOY,
+            status__in=[DeployStatus.SUCCEEDED, DeployStatus.FAILED_VERIFICATION],
+            reverted_by__isnull=True,
+        )
+        .select_related("to_version", "from_version")
+        .order_by("-number")
+    )
+
+
+def deployed_version(project: Project) -> SchemaVersion | None:
+    run = effective_runs(project).first()
+    return run.to_version if run else None
+
+
+def deployed_snapshot(project: Project) -> Snapshot:
+    version = deployed_version(project)
+    return version.schema_snapshot if version else empty_snapshot()
+
+
+# --- plan -----------------------------------------------------------------------------------------
+@dataclass
+class Plan:
+    project: Project
+    schema: str
+    location: str
+    tag: str
+    number: int
+    base: Snapshot
+    design: Snapshot
+    changes: list[dict]
+    forward: list[Statement]
+    reverse: list[Statement]
+    tables: dict[str, dict[str, Any]] = field(default_factory=dict)  # live figures per table
+    from_version: SchemaVersion | None = None
+
+    @property
+    def risk(self) -> str:
+        return risk.worst([s.risk for s in self.forward])
+
+    @property
+    def destructive(self) -> bool:
+        return self.risk == risk.DESTRUCTIVE
+
+    @property
+    def summary(self) -> str:
+        return summarize(self.changes)
+
+    @property
+    def sql(self) -> str:
+        return "\n".join(s.sql for s in self.forward)
+
+    @property
+    def digest(self) -> str:
+        """Identifies exactly this SQL: a deploy approved on a plan refuses to run a different one."""
+        return hashlib.sha256(self.sql.encode()).hexdigest()
+
+    @property
+    def warnings(self) -> list[str]:
+        return [s.figures["warning"] for s in self.forward if s.figures.get("warning")]
+
+
+def _next_number(project: Project) -> int:
+    return (DeployRun.objects.filter(project=project).aggregate(n=Max("number"))["n"] or 0) + 1
+
+
+def plan(project: Project, *, measure: bool = True, target=None) -> Plan:
+    """The forward and reverse SQL from what is deployed to the design, with live figures from the target."""
+    number = _next_number(project)
+    base = deployed_snapshot(project)
+    design = project_snapshot(project)
+    own = target is None
+    target = target or target_for(project)
+    forward, reverse = target.compile(base, design, f"d{number}")
+    result = Plan(
+        project=project,
+        schema=target.schema,
+        location=target.location,
+        tag=f"d{number}",
+        number=number,
+        base=base,
+        design=design,
+        changes=diff(base, design, canonical=True),
+        forward=forward,
+        reverse=reverse,
+        from_version=deployed_version(project),
+    )
+    if measure and forward:
+        if own:
+            with target:
+                target.measure(result)
+        else:
+            target.measure(result)
+    return result
+
+
+# --- table locks (critical, taken by deploy) ------------------------------------------------------
+def take_critical_locks(project: Project, table_names: set[str], *, user, reason: str) -> list[TableLock]:
+    """Critical locks on the affected tables; refuses when someone else holds a live lock on one of them."""
+    now = timezone.now()
+    tables = list(DataTable.objects.filter(project=project, table_name__in=table_names))
+    with transaction.atomic():
+        active = TableLock.objects.select_for_update().filter(table__in=tables, released_at__isnull=True)
+        for lock in active.select_related("table", "user"):
+            if lock.expires_at <= now:
+                lock.released_at, lock.release_reason = now, "expired"
+                lock.save(update_fields=["released_at", "release_reason"])
+            elif user is None or lock.user_id != user.pk:
+                raise DeployRefused(
+                    f"Table {lock.table.table_name} is locked by {lock.user} until "
+                    f"{timezone.localtime(lock.expires_at):%H:%M:%S}; wait for the lock to end or break it first."
+                )
+            else:
+                lock.released_at, lock.release_reason = now, "released"
+                lock.save(update_fields=["released_at", "release_reason"])
+        owner = user or project.owner
+        return TableLock.objects.bulk_create(
+            TableLock(
+                table=t,
+                user=owner,
+                lock_type=LockType.CRITICAL,
+                locked_at=now,
+                expires_at=now + timedelta(minutes=10),
+                reason=reason,
+            )
+            for t in tables
+        )
+
+
+def release_locks(locks: list[TableLock]) -> None:
+    TableLock.objects.filter(pk__in=[lock.pk for lock in locks], released_at__isnull=True).update(
+        released_at=timezone.now(), release_reason="released"
+    )
+
+
+# --- running -----------------------------------------------------------------------------------------
+def _activate_deployed_tables(project: Project, design: Snapshot, actor) -> None:
+    """Deployed Draft tables become Active (seed 002's lifecycle: only a deploy makes that move)."""
+    deployed = {t["id"] for t in design["tables"]}
+    tables = [t for t in DataTable.objects.filter(project=project, status="draft") if str(t.uid) in deployed]
+    for table in tables:
+        check_transition(table.status, "active", by_deploy=True)
+        table.status = "active"
+        table.revision += 1
+        table.updated_at = timezone.now()
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    DataTable.objects.filter(pk__in=[t.pk for t in tables]).update(
+        status="active", revision=F("revision") + 1, updated_at=timezone.now()
+    )
+    DataTable.history.bulk_history_create(tables, update=True, default_user=user)
+
+
+FINAL_FIELDS = [
+    "status",
+    "error",
+    "failed_statement",
+    "verification",
+    "statements_done",
+    "reverts",
+    "finished_at",
+    "duration_ms",
+]
+
+
+def _finish(run: DeployRun, started: float) -> DeployRun:
+    run.finished_at = timezone.now()
+    run.duration_ms = int((time.monotonic() - started) * 1000)
+    run.save(update_fields=FINAL_FIELDS)  # the statements were written once, at the start
+    return run
+
+
+def _verify(target, run: DeployRun, intended: Snapshot) -> None:
+    run.verification = differences(intended, target.introspect(), dialect=target.dialect)
+    run.status = DeployStatus.FAILED_VERIFICATION if run.verification else DeployStatus.SUCCEEDED
+
+
+def _broadcast(project: Project, event: str, payload: dict) -> None:
+    """Tell the project's websocket group, when the realtime layer has landed (best effort)."""
+    try:
+        from designer.realtime import events  # type: ignore[attr-defined]
+    except ImportError:
+        return
+    send = getattr(events, "broadcast", None)
+    if send is not None:
+        transaction.on_commit(lambda: send(project, event, payload))
+
+
+def _run(target, run: DeployRun, locks: list[TableLock], intended: Snapshot, progress: Progress | None) -> bool:
+    """Execute the run's statements, verify convergence, release the locks. True when applied."""
+    started = time.monotonic()
+    _broadcast(run.project, "deploy.progress", {"run": run.number, "done": 0, "total": len(run.statements)})
+    try:
+        target.execute(run, run.statements, progress)
+    except StatementFailed:
+        run.status = DeployStatus.FAILED
+        release_locks(locks)
+        _finish(run, started)
+        return False
+    run.statements_done = len(run.statements)
+    _verify(target, run, intended)
+    release_locks(locks)
+    _finish(run, started)
+    return True
+
+
+# --- deploy -----------------------------------------------------------------------------------------
+def deploy(
+    project: Project,
+    *,
+    actor,
+    confirm_name: str | None = None,
+    message: str = "",
+    progress: Progress | None = None,
+    expected_digest: str | None = None,
+) -> DeployRun:
+    """Deploy the current design. Raises ``PermissionDenied``, ``DeployRefused`` or ``ValidationError``
+    (destructive plan without the typed project name) before anything runs; returns the DeployRun (whose
+    status says how it ended) otherwise."""
+    from .versions import version_for_design
+
+    require_deployer(actor)
+    target = target_for(project)
+    target.open(lock=True)
+    try:
+        p = plan(project, measure=True, target=target)
+        if expected_digest is not None and expected_digest != p.digest:
+            raise DeployRefused("The design changed since you opened the plan. Review the new plan and deploy again.")
+        if p.destructive and confirm_name != project.name:
+            raise ValidationError(
+                {"confirm_name": [f"This plan drops data. Type the project name ({project.name}) to confirm."]}
+            )
+        locks = take_critical_locks(project, {s.table for s in p.forward if s.table}, user=actor, reason="Deploy")
+        version = version_for_design(project, actor=actor, message=message or "Deployed", snapshot=p.design)
+        run = DeployRun.objects.create(
+            project=project,
+            number=p.number,
+            kind=DeployKind.DEPLOY,
+            started_by=actor if getattr(actor, "is_authenticated", False) else None,
+            from_version=p.from_version,
+            to_version=version,
+            target_schema=p.schema,
+            statements=[s.as_dict() for s in p.forward],
+            reverse_statements=[s.as_dict() for s in p.reverse],
+        )
+        if _run(target, run, locks, p.design, progress) and run.status == DeployStatus.SUCCEEDED:
+            _activate_deployed_tables(project, p.design, actor)
+        _broadcast(project, "deploy.finished", {"run": run.number, "status": run.status})
+        return run
+    finally:
+        target.close()
+
+
+def rollback(project: Project, *, actor, progress: Progress | None = None) -> DeployRun:
+    """Undo the last effective deploy with its reverse SQL (kept-aside tables and columns come back)."""
+    require_deployer(actor)
+    target = target_for(project)
+    target.open(lock=True)
+    try:
+        last = effective_runs(project).first()
+        if last is None:
+            raise DeployRefused(f"{project.name} has no deploy to roll back.")
+        tables = {s["table"] for s in last.reverse_statements if s["table"]}
+        locks = take_critical_locks(project, tables, user=actor, reason="Rollback")
+        run = DeployRun.objects.create(
+            project=project,
+            number=_next_number(project),
+            kind=DeployKind.ROLLBACK,
+            started_by=actor if getattr(actor, "is_authenticated", False) else None,
+            from_version=last.to_version,
+            to_version=last.from_version,
+            target_schema=last.target_schema,
+            statements=last.reverse_statements,
+            reverse_statements=last.statements,
+        )
+        intended = last.from_version.schema_snapshot if last.from_version else empty_snapshot()
+        if _run(target, run, locks, intended, progress):
+            run.reverts = last
+            run.save(update_fields=["reverts"])
+        _broadcast(project, "deploy.finished", {"run": run.number, "status": run.status})
+        return run
+    finally:
+        target.close()
+
+
+# --- drift and purge ----------------------------------------------------------------------------------
+def drift(project: Project) -> list[str]:
+    """Every difference between the live schema and the last deployed version (empty = no drift)."""
+    with target_for(project) as target:
+        live = target.introspect()
+        return differences(
+            deployed_snapshot(project), live, intended_label="last deployed version", dialect=target.dialect
+        )
+
+
+def kept_objects(project: Project) -> list[dict[str, Any]]:
+    """Tables and columns that deploys moved aside (restorable by rollback until purged)."""
+    with target_for(project) as target:
+        return target.kept()
+
+
+def purge(project: Project, *, actor) -> list[str]:
+    """Drop everything deploys kept aside (one transaction, never CASCADE). Returns what was dropped."""
+    require_deployer(actor)
+    target = target_for(project)
+    target.open(lock=True)
+    try:
+        return target.purge(target.kept())
+    finally:
+        target.close()

@@ -1,0 +1,381 @@
+"""Where a project deploys: one PostgreSQL schema per project, or one SQLite file per project.
+
+Both targets offer the same small interface to ``services.deploy``: an exclusive per-project lock
+(PostgreSQL advisory lock / an OS file lock), compile, live counts for the plan, run statements in one
+transaction, introspect, list and purge what deploys kept aside. Identifiers are always quoted by the
+dialect's quoting function; the only expressions run are CHECK expressions re-emitted by the compiler
+from PostgreSQL's parse tree.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from designer.ddl import postgresql as pg_ddl
+from designer.ddl import sqlite as sqlite_ddl
+from designer.ddl.names import KEPT_COLUMN_MARK, is_kept_column, kept_schema
+from designer.introspect import postgresql as pg_introspect
+from designer.introspect import sqlite as sqlite_introspect
+from designer.models import DeployRun, Project
+from designer.schema.snapshot import Snapshot
+
+from .deploy_target import connect_postgres, deploy_dialect, sqlite_path
+
+LOCK_TIMEOUT = "5s"
+STATEMENT_TIMEOUT = "5min"
+BATCH = 200  # statements per round trip (PostgreSQL)
+RESERVED_SCHEMAS = {"public", "information_schema"}
+Progress = Callable[[DeployRun, int, int], None]
+
+
+class DeployRefused(Exception):
+    """A deploy that cannot start (another one is running, a table is locked, nothing deployed yet…)."""
+
+
+class StatementFailed(Exception):
+    """A statement failed; nothing was applied. ``run.error`` and ``run.failed_statement`` say which."""
+
+
+def schema_name(project: Project) -> str:
+    """The schema (SQLite: file stem) a project deploys into: its slug as an identifier, never ``public``."""
+    name = project.slug.lower().replace("-", "_")[:40] or "project"
+    if not name[0].isalpha() or name in RESERVED_SCHEMAS or name.startswith("pg_"):
+        name = f"p_{name}"[:40]
+    return name
+
+
+def target_for(project: Project) -> PostgresTarget | SqliteTarget:
+    return PostgresTarget(project) if deploy_dialect() == "postgresql" else SqliteTarget(project)
+
+
+def _lock_key(project: Project) -> int:
+    return int.from_bytes(hashlib.sha256(f"tablewright-deploy:{project.pk}".encode()).digest()[:8], "big", signed=True)
+
+
+def _busy(project: Project) -> DeployRefused:
+    return DeployRefused(
+        f"Another deploy of {project.name!r} is running right now; this one was not started. "
+        "Try again when it has finished."
+    )
+
+
+class _Target:
+    dialect = ""
+    errors: type[Exception] | tuple[type[Exception], ...] = ()
+
+    def __init__(self, project: Project) -> None:
+        self.project = project
+        self.schema = schema_name(project)
+        self.conn: Any = None
+
+    def __enter__(self):
+        self.open()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def ident(self, table: str) -> str:  # pragma: no cover - per dialect
+        raise NotImplementedError
+
+    def count(self, query: str) -> int | None:
+        """A count for the plan; None when the target cannot answer (the figure is then left out)."""
+        try:
+            return self.conn.execute(query).fetchone()[0]
+        except self.errors:
+            return None
+
+    def measure(self, plan) -> None:
+        """Live figures: rows (and size) of every affected table, and the real numbers behind risky statements."""
+        existing = self.existing_tables()
+        old_names = {t["id"]: t["table_name"] for t in plan.base["tables"]}
+        new_names = {t["table_name"]: t["id"] for t in plan.design["tables"]}
+        for st in plan.forward:
+            live = old_names.get(new_names.get(st.table, ""), st.table)
+            if live in existing and live not in plan.tables:
+                plan.tables[live] = {
+                    "rows": self.count(f"SELECT count(*) FROM {self.ident(live)}"),
+                    "size": self.size(live),
+                }
+        q = self.quote
+        for st in plan.forward:
+            impact = st.impact or {}
+            kind, table = impact.get("kind"), impact.get("table")
+            if not kind or kind == "none" or table not in existing:
+                continue
+            t = self.ident(table)
+            col = q(impact.get("column", ""))
+            warning = ""
+            if kind == "rows":
+                n = plan.tables.get(table, {}).get("rows")
+                if n and st.op == "drop_table":
+                    warning = f"Dropping {table} hides {n} rows (kept aside until purged)."
+                elif n and st.note.startswith("Required without a default"):
+                    warning = f"{table} has {n} rows: adding a required field without a default will fail."
+                elif n:
+                    warning = f"{table}: {n} rows affected."
+            elif kind == "non_nulls":
+                n = self.count(f"SELECT count({col}) FROM {t}")
+                if n:
+                    warning = f"Dropping {table}.{impact['column']} hides {n} values (kept aside until purged)."
+            elif kind == "nulls":
+                n = self.count(f"SELECT count(*) FROM {t} WHERE {col} IS NULL")
+                if n:
+                    warning = (
+                        f"{table}.{impact['column']} has {n} NULLs: making it required will fail until they are filled."
+                    )
+            elif kind == "duplicates":
+                cols = ", ".join(q(c) for c in impact["columns"])
+                n = self.count(
+                    f"SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM {t} GROUP BY {cols} "
+                    "HAVING count(*) > 1) d"
+                )
+                if n:
+                    warning = f"{table} ({', '.join(impact['columns'])}) has {n} duplicate rows: unique fails."
+            elif kind == "orphans" and impact["ref_table"] in existing:
+                n = self.count(
+                    f"SELECT count(*) FROM {t} c WHERE c.{col} IS NOT NULL AND NOT EXISTS "
+                    f"(SELECT 1 FROM {self.ident(impact['ref_table'])} p WHERE p.{q(impact['ref_column'])} = c.{col})"
+                )
+                if n:
+                    warning = f"{table}.{impact['column']} has {n} values without a match: the foreign key fails."
+            elif kind == "violations":
+                # re-emitted by the compiler from PostgreSQL's parse tree of a validated expression
+                n = self.count(f"SELECT count(*) FROM {t} WHERE NOT ({impact['expression']})")
+                if n:
+                    warning = f"{table} has {n} rows violating the new check: it fails."
+            else:
+                continue
+            st.figures = {kind: n, "warning": warning}
+
+
+class PostgresTarget(_Target):
+    dialect = "postgresql"
+    errors = psycopg.Error
+    quote = staticmethod(lambda name: sql.Identifier(name).as_string(None))
+
+    @property
+    def location(self) -> str:
+        return f"schema {self.schema}"
+
+    def open(self, *, lock: bool = False) -> None:
+        try:
+            self.conn = connect_postgres(autocommit=True)
+        except psycopg.OperationalError as exc:
+            raise DeployRefused(f"The deploy database (DEPLOY_DATABASE_URL) is unreachable: {exc}") from exc
+        self.locked = lock
+        if lock and not self.conn.execute("SELECT pg_try_advisory_lock(%s)", (_lock_key(self.project),)).fetchone()[0]:
+            self.conn.close()
+            raise _busy(self.project)
+        self.conn.execute(f"SET lock_timeout = '{LOCK_TIMEOUT}'")
+        self.conn.execute(f"SET statement_timeout = '{STATEMENT_TIMEOUT}'")
+        self.conn.execute("SET TimeZone = 'UTC'")
+
+    def close(self) -> None:
+        if self.conn is None:
+            return
+        try:
+            if getattr(self, "locked", False):
+                self.conn.execute("SELECT pg_advisory_unlock(%s)", (_lock_key(self.project),))
+        finally:
+            self.conn.close()
+            self.conn = None
+
+    def compile(self, base: Snapshot, design: Snapshot, tag: str):
+        return pg_ddl.compile_plan(base, design, schema=self.schema, tag=tag)
+
+    def ident(self, table: str) -> str:
+        return sql.Identifier(self.schema, table).as_string(None)
+
+    def size(self, table: str) -> str:
+        return self.conn.execute(
+            "SELECT pg_size_pretty(pg_total_relation_size(%s::regclass))", (self.ident(table),)
+        ).fetchone()[0]
+
+    def existing_tables(self) -> set[str]:
+        rows = self.conn.execute(
+            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = %s AND c.relkind IN ('r', 'p')",
+            (self.schema,),
+        ).fetchall()
+        return {name for (name,) in rows}
+
+    def execute(self, run: DeployRun, statements: list[dict], progress: Progress | None) -> None:
+        """All statements in one transaction, in batches. On an error nothing is applied; the failing
+        statement is found by replaying one by one in a transaction that is always rolled back."""
+        total = len(statements)
+        create_schema = sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self.schema))
+        try:
+            with self.conn.transaction():
+                self.conn.execute(create_schema)
+                for start in range(0, total, BATCH):
+                    chunk = statements[start : start + BATCH]
+                    self.conn.execute("\n".join(st["sql"] for st in chunk))
+                    done = start + len(chunk)
+                    DeployRun.objects.filter(pk=run.pk).update(statements_done=done)
+                    if progress is not None:
+                        progress(run, done, total)
+        except psycopg.Error as exc:
+            run.error, run.failed_statement = _pg_error(exc), ""
+            with self.conn.transaction(force_rollback=True):
+                self.conn.execute(create_schema)
+                for st in statements:
+                    try:
+                        with self.conn.transaction():
+                            self.conn.execute(st["sql"])
+                    except psycopg.Error as exact:
+                        run.error, run.failed_statement = _pg_error(exact), st["sql"]
+                        break
+            raise StatementFailed(run.error) from exc
+
+    def introspect(self) -> Snapshot:
+        return pg_introspect.introspect(self.conn, self.schema)
+
+    def kept(self) -> list[dict[str, Any]]:
+        prefix = kept_schema(self.schema, "").replace("_", r"\_") + "%"
+        out = []
+        for nsp, rel, rows in self.conn.execute(
+            "SELECT n.nspname, c.relname, c.reltuples::bigint FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname LIKE %s AND c.relkind IN ('r', 'p') ORDER BY 1, 2",
+            (prefix,),
+        ).fetchall():
+            out.append({"kind": "table", "schema": nsp, "table": rel, "column": "", "rows": max(rows, 0)})
+        for rel, col in self.conn.execute(
+            "SELECT c.relname, a.attname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s AND a.attnum > 0 "
+            "AND NOT a.attisdropped AND strpos(a.attname, %s) > 0 ORDER BY 1, 2",
+            (self.schema, KEPT_COLUMN_MARK),
+        ).fetchall():
+            out.append({"kind": "column", "schema": self.schema, "table": rel, "column": col, "rows": None})
+        schemas = {n for (n,) in self.conn.execute("SELECT nspname FROM pg_namespace WHERE nspname LIKE %s", (prefix,))}
+        for nsp in sorted(schemas - {o["schema"] for o in out if o["kind"] == "table"}):
+            out.append({"kind": "schema", "schema": nsp, "table": "", "column": "", "rows": None})
+        return out
+
+    def purge(self, items: list[dict[str, Any]]) -> list[str]:
+        """Drop what was kept aside, one transaction, never CASCADE."""
+        dropped = []
+        with self.conn.transaction():
+            for item in items:
+                if item["kind"] == "column":
+                    self.conn.execute(
+                        sql.SQL("ALTER TABLE {} DROP COLUMN {}").format(
+                            sql.Identifier(item["schema"], item["table"]), sql.Identifier(item["column"])
+                        )
+                    )
+                    dropped.append(f"column {item['table']}.{item['column']}")
+                elif item["kind"] == "table":
+                    self.conn.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(item["schema"], item["table"])))
+                    dropped.append(f"table {item['schema']}.{item['table']}")
+            for nsp in sorted({i["schema"] for i in items if i["kind"] in ("table", "schema")}):
+                self.conn.execute(sql.SQL("DROP SCHEMA {}").format(sql.Identifier(nsp)))
+        return dropped
+
+
+def _pg_error(exc: psycopg.Error) -> str:
+    diag = exc.diag
+    text = (diag.message_primary or str(exc)).strip()
+    if diag.message_detail:
+        text += f" ({diag.message_detail})"
+    return text
+
+
+class SqliteTarget(_Target):
+    """One SQLite file per project, next to ``DEPLOY_DATABASE_URL``'s file: ``<dir>/<schema>.sqlite3``."""
+
+    dialect = "sqlite"
+    errors = sqlite3.Error
+    quote = staticmethod(sqlite_ddl.q)
+
+    @property
+    def path(self) -> Path:
+        return sqlite_path().parent / f"{self.schema}.sqlite3"
+
+    @property
+    def location(self) -> str:
+        return f"file {self.path.name}"
+
+    def open(self, *, lock: bool = False) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.lock_file = None
+        if lock:
+            self.lock_file = open(f"{self.path}.lock", "w")  # noqa: SIM115 - held until close()
+            try:
+                fcntl.flock(self.lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError as exc:
+                self.lock_file.close()
+                raise _busy(self.project) from exc
+        self.conn = sqlite3.connect(self.path, isolation_level=None, timeout=5)
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+        if getattr(self, "lock_file", None) is not None:
+            fcntl.flock(self.lock_file, fcntl.LOCK_UN)
+            self.lock_file.close()
+            self.lock_file = None
+
+    def compile(self, base: Snapshot, design: Snapshot, tag: str):
+        return sqlite_ddl.compile_plan(base, design, tag=tag)
+
+    def ident(self, table: str) -> str:
+        return sqlite_ddl.q(table)
+
+    def size(self, table: str) -> str:
+        return "–"
+
+    def existing_tables(self) -> set[str]:
+        rows = self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+        return {name for (name,) in rows}
+
+    def execute(self, run: DeployRun, statements: list[dict], progress: Progress | None) -> None:
+        current = ""
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+            for i, st in enumerate(statements, start=1):
+                current = st["sql"]
+                self.conn.execute(current)
+                if progress is not None:
+                    progress(run, i, len(statements))
+            current = "PRAGMA foreign_key_check"
+            problems = self.conn.execute(current).fetchall()
+            if problems:
+                raise sqlite3.IntegrityError(f"{len(problems)} rows break foreign keys, e.g. in table {problems[0][0]}")
+            self.conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            self.conn.execute("ROLLBACK")
+            run.error, run.failed_statement = str(exc), current
+            raise StatementFailed(run.error) from exc
+        DeployRun.objects.filter(pk=run.pk).update(statements_done=len(statements))
+
+    def introspect(self) -> Snapshot:
+        return sqlite_introspect.introspect(self.conn)
+
+    def kept(self) -> list[dict[str, Any]]:
+        rows = self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").fetchall()
+        return [
+            {"kind": "table", "schema": self.path.name, "table": name, "column": "", "rows": None}
+            for (name,) in rows
+            if is_kept_column(name)
+        ]
+
+    def purge(self, items: list[dict[str, Any]]) -> list[str]:
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            for item in items:
+                self.conn.execute(f"DROP TABLE {sqlite_ddl.q(item['table'])}")
+        except sqlite3.Error:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+        return [f"table {item['table']}" for item in items]

@@ -1,0 +1,167 @@
+"""Deploying a design built through the services to real PostgreSQL: runs, failures, locks, rollback, drift."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from designer.introspect.postgresql import introspect
+from designer.models import DataTable, DeployRun, SchemaVersion, TableLock
+from designer.services import deploy as deploy_service
+from designer.services import fields
+from designer.services.deploy import DeployRefused, schema_name
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
+
+
+def sql(project, query, *params):
+    with psycopg.connect(settings.DEPLOY_DATABASE_URL, autocommit=True) as conn:
+        conn.execute(f"SET search_path = {schema_name(project)}")
+        cur = conn.execute(query, params or None)
+        return cur.fetchall() if cur.description else None
+
+
+def test_deployer_deploys_the_shop_and_the_database_matches_the_design(live_shop, deployer):
+    project = live_shop["project"]
+    run = deploy_service.deploy(project, actor=deployer, message="first")
+    assert run.status == "succeeded", run.error or run.verification
+    assert run.verification == [] and run.duration_ms is not None
+    assert "CREATE TABLE" in run.sql and run.to_version.version_number == 1
+    assert set(DataTable.objects.filter(project=project).values_list("status", flat=True)) == {"active"}
+    live = introspect(settings.DEPLOY_DATABASE_URL, schema_name(project))
+    assert sorted(t["table_name"] for t in live["tables"]) == ["customers", "orders"]
+    assert deploy_service.drift(project) == []
+    assert not TableLock.objects.filter(released_at__isnull=True).exists(), "critical locks are released"
+    assert TableLock.objects.filter(lock_type="critical").count() == 2
+
+
+def test_rename_is_deployed_as_a_rename_and_the_data_survives_rollback(live_shop, deployer):
+    project = live_shop["project"]
+    deploy_service.deploy(project, actor=deployer)
+    sql(project, "INSERT INTO customers (id, email) VALUES (1, 'a@x'), (2, 'b@x')")
+    email = live_shop["customers"].fields.get(field_name="email")
+    fields.update_field(email, actor=deployer, field_name="email_address")
+    p = deploy_service.plan(project)
+    assert [s.sql for s in p.forward] == [
+        'ALTER TABLE "shop"."customers" RENAME COLUMN "email" TO "email_address";',
+        'ALTER TABLE "shop"."customers" RENAME CONSTRAINT "customers_email_key" TO "customers_email_address_key";',
+    ]
+    run = deploy_service.deploy(project, actor=deployer)
+    assert run.status == "succeeded"
+    assert sql(project, "SELECT email_address FROM customers ORDER BY id") == [("a@x",), ("b@x",)]
+    back = deploy_service.rollback(project, actor=deployer)
+    assert back.status == "succeeded", back.error or back.verification
+    assert sql(project, "SELECT email FROM customers ORDER BY id") == [("a@x",), ("b@x",)]
+    assert deploy_service.drift(project) == []
+    assert deploy_service.deployed_version(project) == run.from_version
+
+
+def test_dropped_field_is_kept_aside_restored_by_rollback_and_purged_on_request(live_shop, deployer):
+    project = live_shop["project"]
+    deploy_service.deploy(project, actor=deployer)
+    sql(project, "INSERT INTO customers (id, email) VALUES (1, 'a@x')")
+    sql(project, "INSERT INTO orders (id, customer_id, total) VALUES (10, 1, 5.5)")
+    fields.delete_field(live_shop["orders"].fields.get(field_name="total"), actor=deployer)
+    p = deploy_service.plan(project)
+    assert p.destructive
+    assert any("hides 1 values" in w for w in p.warnings)
+    with pytest.raises(ValidationError, match="Type the project name"):
+        deploy_service.deploy(project, actor=deployer, confirm_name="nope")
+    run = deploy_service.deploy(project, actor=deployer, confirm_name=project.name)
+    assert run.status == "succeeded"
+    kept = deploy_service.kept_objects(project)
+    assert [(k["table"], k["column"]) for k in kept] == [("orders", f"total__kept_d{run.number}")]
+    deploy_service.rollback(project, actor=deployer)
+    assert sql(project, "SELECT total FROM orders") == [(pytest.approx(5.5),)]
+    # deploy the drop again and purge it for good
+    run = deploy_service.deploy(project, actor=deployer, confirm_name=project.name)
+    assert deploy_service.purge(project, actor=deployer) == [f"column orders.total__kept_d{run.number}"]
+    assert deploy_service.kept_objects(project) == []
+
+
+def test_a_failing_statement_leaves_the_target_unchanged_and_the_run_failed(live_shop, deployer):
+    project = live_shop["project"]
+    deploy_service.deploy(project, actor=deployer)
+    sql(project, "INSERT INTO customers (id, email) VALUES (1, 'a@x')")
+    sql(project, "INSERT INTO orders (id, customer_id, total) VALUES (10, 1, NULL)")
+    before = introspect(settings.DEPLOY_DATABASE_URL, schema_name(project))
+    total = live_shop["orders"].fields.get(field_name="total")
+    fields.update_field(total, actor=deployer, is_required=True)
+    fields.create_field(live_shop["customers"], actor=deployer, field_name="nickname", data_type="text")
+    p = deploy_service.plan(project)
+    assert any("has 1 NULLs" in w for w in p.warnings)
+    run = deploy_service.deploy(project, actor=deployer)
+    assert run.status == "failed"
+    assert "null" in run.error.lower() and "SET NOT NULL" in run.failed_statement
+    assert introspect(settings.DEPLOY_DATABASE_URL, schema_name(project)) == before
+    assert deploy_service.deployed_version(project).version_number == 1
+    total.refresh_from_db()
+    assert total.is_required, "the design is untouched"
+
+
+def test_two_deploys_at_once_one_runs_one_is_refused(live_shop, deployer):
+    project = live_shop["project"]
+    refused = []
+
+    def second_deploy_while_first_runs(run, done, total):
+        if not refused:
+            with pytest.raises(DeployRefused, match="Another deploy of 'Shop' is running") as exc:
+                deploy_service.deploy(project, actor=deployer)
+            refused.append(str(exc.value))
+
+    run = deploy_service.deploy(project, actor=deployer, progress=second_deploy_while_first_runs)
+    assert run.status == "succeeded" and len(refused) == 1
+    assert DeployRun.objects.filter(project=project).count() == 1
+
+
+def test_users_without_the_permission_cannot_deploy_roll_back_or_purge(live_shop, owner, editor):
+    project = live_shop["project"]
+    for action in (deploy_service.deploy, deploy_service.rollback, deploy_service.purge):
+        for user in (owner, editor):
+            with pytest.raises(PermissionDenied, match="Can deploy"):
+                action(project, actor=user)
+    assert not DeployRun.objects.exists()
+
+
+def test_a_table_locked_by_someone_else_blocks_the_deploy(live_shop, deployer, editor):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    project = live_shop["project"]
+    now = timezone.now()
+    TableLock.objects.create(
+        table=live_shop["orders"], user=editor, locked_at=now, expires_at=now + timedelta(minutes=5)
+    )
+    with pytest.raises(DeployRefused, match="Table orders is locked by eddie"):
+        deploy_service.deploy(project, actor=deployer)
+    assert not DeployRun.objects.exists()
+    assert TableLock.objects.filter(released_at__isnull=True).count() == 1, "only the editor's own lock"
+
+
+def test_drift_reports_changes_made_outside_tablewright(live_shop, deployer):
+    project = live_shop["project"]
+    deploy_service.deploy(project, actor=deployer)
+    sql(project, "ALTER TABLE orders ADD COLUMN note text")
+    sql(project, "CREATE TABLE audit (id int)")
+    sql(project, "ALTER TABLE customers ALTER COLUMN email DROP NOT NULL")
+    report = deploy_service.drift(project)
+    assert "table audit is in the database but not in the last deployed version" in report
+    assert "field orders.note is in the database but not in the last deployed version" in report
+    assert any(r.startswith("field customers.email: required is True") for r in report)
+
+
+def test_every_deploy_creates_a_version_with_its_changes(live_shop, deployer):
+    project = live_shop["project"]
+    deploy_service.deploy(project, actor=deployer)
+    live_shop["orders"].refresh_from_db()
+    fields.create_field(live_shop["orders"], actor=deployer, field_name="placed_at", data_type="timestamptz")
+    deploy_service.deploy(project, actor=deployer)
+    versions = list(SchemaVersion.objects.filter(project=project).order_by("version_number"))
+    assert [v.version_number for v in versions] == [1, 2]
+    assert versions[1].parent_version == versions[0]
+    summaries = [c["summary"] for c in versions[1].changes]
+    assert "Add field orders.placed_at (timestamptz)" in summaries
+    assert "Change table orders: status draft → active" in summaries, "the first deploy activated the tables"
