@@ -33,7 +33,7 @@ def register(fmt: ExportFormat) -> ExportFormat:
 
 
 def _load() -> None:
-    from . import json_snapshot  # noqa: F401
+    from . import ddl, json_snapshot  # noqa: F401
 
 
 _load()

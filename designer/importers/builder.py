@@ -18,7 +18,7 @@ from designer.schema.validation import identifier_problem, suggest_identifier
 
 from . import ImportResult, Unsupported
 from .layout import auto_layout
-from .pgtypes import ColumnType, choices_of, columns_in, expression_text, parse_expression
+from .pgtypes import ColumnType, choices_of, columns_in, expression_text, parse_expression, simplify_check
 
 ACTIONS = {
     "a": "no_action",
@@ -223,7 +223,8 @@ class SchemaBuilder:
             if f["data_type"] == "text" and not f["config"].get("choices"):
                 f["config"]["choices"] = choice[1]
                 return
-        text = expression_text(node)
+        text_columns = {f["field_name"] for f in fields.values() if f["data_type"] == "text"}
+        text = expression_text(simplify_check(node, text_columns))
         problem = check_expression_problem(text, {f["field_name"] for f in fields.values()})
         if problem:
             self.report("check constraint", f"{tname}.{cname}", f"{problem} Skipped.")

@@ -243,3 +243,30 @@ def columns_in(node: Any) -> list[str]:
 
     Collect()(node)
     return found
+
+
+def simplify_check(node: Any, text_columns: set[str]) -> Any:
+    """Drop the casts PostgreSQL adds when it stores a CHECK (``(0)::numeric``, ``(name)::text``), so an
+    expression read from the catalogs prints as it was written: casts of literals, and casts of text
+    columns to text/varchar. Casts the author wrote on other columns stay."""
+    if isinstance(node, ast.TypeCast):
+        arg = node.arg
+        target = node.typeName.names[-1].sval if node.typeName else ""
+        if isinstance(arg, ast.A_Const) and not node.typeName.arrayBounds:
+            return arg
+        if (
+            isinstance(arg, ast.ColumnRef)
+            and target in ("text", "varchar")
+            and isinstance(arg.fields[-1], ast.String)
+            and arg.fields[-1].sval in text_columns
+        ):
+            return arg
+    if isinstance(node, ast.Node):
+        for attr in node:
+            value = getattr(node, attr)
+            if isinstance(value, ast.Node | tuple):
+                setattr(node, attr, simplify_check(value, text_columns))
+        return node
+    if isinstance(node, tuple):
+        return tuple(simplify_check(item, text_columns) for item in node)
+    return node
