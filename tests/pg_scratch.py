@@ -45,7 +45,9 @@ class Scratch:
 
 @pytest.fixture
 def scratch():
-    if os.environ.get("REQUIRE_POSTGRES") != "1" and not os.environ.get("DEPLOY_DATABASE_URL", "").startswith("postgres"):
+    if os.environ.get("REQUIRE_POSTGRES") != "1" and not os.environ.get("DEPLOY_DATABASE_URL", "").startswith(
+        "postgres"
+    ):
         pytest.skip("needs PostgreSQL in DEPLOY_DATABASE_URL")
     with psycopg.connect(deploy_url(), autocommit=True) as conn:
         helper = Scratch(conn)

@@ -3,8 +3,6 @@ deployed and read back is the same design; every object the model cannot hold is
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import psycopg
 import pytest
 

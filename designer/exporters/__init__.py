@@ -33,7 +33,7 @@ def register(fmt: ExportFormat) -> ExportFormat:
 
 
 def _load() -> None:
-    from . import ddl, json_snapshot  # noqa: F401
+    from . import dbml, ddl, django_models, json_snapshot, sqlalchemy_models  # noqa: F401
 
 
 _load()

@@ -33,7 +33,13 @@ def foreign_keys(snapshot: Snapshot) -> list[ForeignKey]:
     tables = {t["id"]: t for t in snapshot["tables"]}
     fields = {f["id"]: f for t in snapshot["tables"] for f in t["fields"]}
     return [
-        ForeignKey(r, tables[r["target_table"]], fields[r["target_field"]], tables[r["source_table"]], fields[r["source_field"]])
+        ForeignKey(
+            r,
+            tables[r["target_table"]],
+            fields[r["target_field"]],
+            tables[r["source_table"]],
+            fields[r["source_field"]],
+        )
         for r in snapshot["relationships"]
         if r["type"] != "many_to_many"
     ]

@@ -50,7 +50,9 @@ def _table_constraints(table: dict[str, Any]) -> list[str]:
         lines.append(f"CONSTRAINT {quote_ident(pk['name'])} PRIMARY KEY ({_columns_list(table, pk['fields'])})")
     for field in table["fields"]:
         if field["unique"]:
-            lines.append(f"CONSTRAINT {quote_ident(unique_name(table, field))} UNIQUE ({quote_ident(field['field_name'])})")
+            lines.append(
+                f"CONSTRAINT {quote_ident(unique_name(table, field))} UNIQUE ({quote_ident(field['field_name'])})"
+            )
         if field["data_type"] == "text" and field["config"].get("choices"):
             lines.append(f"CONSTRAINT {quote_ident(choices_check_name(table, field))} CHECK ({_choices_check(field)})")
     for c in table["constraints"]:
@@ -174,13 +176,19 @@ def to_sqlite(snapshot: Snapshot) -> str:
                 f"{_actions(fk.rel)}"
             )
         comment = "".join(f"-- {line}\n" for line in table["description"].splitlines())
-        out.append(comment + f"CREATE TABLE {quote_ident(table['table_name'])} (\n    " + ",\n    ".join(lines) + "\n);\n")
+        out.append(
+            comment + f"CREATE TABLE {quote_ident(table['table_name'])} (\n    " + ",\n    ".join(lines) + "\n);\n"
+        )
     for table in snap["tables"]:
         out += [line + "\n" for line in _indexes(table)]
     return "\n".join(out)
 
 
 register(
-    ExportFormat(key="postgresql", label="PostgreSQL DDL", extension="sql", content_type="text/plain", render=to_postgresql)
+    ExportFormat(
+        key="postgresql", label="PostgreSQL DDL", extension="sql", content_type="text/plain", render=to_postgresql
+    )
 )
-register(ExportFormat(key="sqlite", label="SQLite DDL", extension="sqlite.sql", content_type="text/plain", render=to_sqlite))
+register(
+    ExportFormat(key="sqlite", label="SQLite DDL", extension="sqlite.sql", content_type="text/plain", render=to_sqlite)
+)

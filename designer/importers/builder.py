@@ -53,6 +53,10 @@ class TableDraft:
     uniques: list[tuple[str | None, list[str]]] = field(default_factory=list)
     checks: list[tuple[str | None, str, str | None]] = field(default_factory=list)  # (name, expr, column)
     indexes: list[tuple[str | None, list[str], bool]] = field(default_factory=list)
+    # What a Tablewright export carried that the format itself cannot say (ids, display names, status…):
+    # {"id", "name", "status", "fields": {column: {"id", "name", "config"}}, "indexes": {name: id},
+    #  "constraints": {name: id}}
+    overrides: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -64,7 +68,9 @@ class ForeignKeyDraft:
     ref_columns: list[str]  # empty: the referenced table's primary key
     on_delete: str = "no_action"
     on_update: str = "no_action"
-    one_to_one: bool = False  # DBML '-' says so explicitly
+    one_to_one: bool | None = None  # None: one-to-one when the column is unique (DBML says it explicitly)
+    id: str | None = None
+    status: str = "draft"
 
 
 class SchemaBuilder:
@@ -72,6 +78,7 @@ class SchemaBuilder:
         self.source_format = source_format
         self.tables: dict[str, TableDraft] = {}
         self.foreign_keys: list[ForeignKeyDraft] = []
+        self.many_to_many: list[dict[str, Any]] = []  # carried by Tablewright's own DBML export only
         self.unsupported: list[Unsupported] = []
         self.notes: list[str] = []
         self.project = {"name": "", "description": ""}
@@ -106,6 +113,7 @@ class SchemaBuilder:
             rel = self._relationship(fk, names, columns)
             if rel:
                 snapshot["relationships"].append(rel)
+        snapshot["relationships"] += self._many_to_many(columns)
         snapshot = canonicalize(snapshot)
         problems = validate_snapshot(snapshot)
         if problems:
@@ -131,12 +139,13 @@ class SchemaBuilder:
         return name
 
     def _table(self, tname: str, draft: TableDraft, columns: dict) -> dict[str, Any]:
+        over = draft.overrides
         table: dict[str, Any] = {
-            "id": ids.table_id(tname),
-            "name": tname,
+            "id": over.get("id") or ids.table_id(tname),
+            "name": over.get("name") or tname,
             "table_name": tname,
             "description": draft.description,
-            "status": "draft",
+            "status": over.get("status") or "draft",
             "primary_key": None,
             "fields": [],
             "indexes": [],
@@ -145,10 +154,11 @@ class SchemaBuilder:
         fields: dict[str, dict] = {}
         for raw, col in draft.columns.items():
             fname = self._identifier(raw, f"column {tname}.")
-            config = dict(col.ctype.config)
+            fover = over.get("fields", {}).get(fname, {})
+            config = dict(fover.get("config", col.ctype.config))
             f = {
-                "id": ids.field_id(tname, fname),
-                "name": fname,
+                "id": fover.get("id") or ids.field_id(tname, fname),
+                "name": fover.get("name") or fname,
                 "field_name": fname,
                 "data_type": col.ctype.family,
                 "config": config,
@@ -187,7 +197,7 @@ class SchemaBuilder:
                 cname = name or default_name
                 table["constraints"].append(
                     {
-                        "id": ids.constraint_id(tname, cname),
+                        "id": over.get("constraints", {}).get(cname) or ids.constraint_id(tname, cname),
                         "name": cname,
                         "kind": "unique",
                         "fields": cids,
@@ -196,19 +206,32 @@ class SchemaBuilder:
                 )
 
         for name, expr, column in draft.checks:
-            self._check(tname, draft.name, table, fields, name, expr, column)
+            self._check(tname, draft.name, table, fields, name, expr, column, over)
 
         for name, cols, unique in draft.indexes:
             iname = name or self.pg_name(draft.name, tname, *cols, "idx")
             iids = field_ids(cols, "index", iname)
             if iids:
                 table["indexes"].append(
-                    {"id": ids.index_id(tname, iname), "name": iname, "fields": iids, "unique": unique}
+                    {
+                        "id": over.get("indexes", {}).get(iname) or ids.index_id(tname, iname),
+                        "name": iname,
+                        "fields": iids,
+                        "unique": unique,
+                    }
                 )
         return table
 
     def _check(
-        self, tname: str, raw: str, table: dict, fields: dict, name: str | None, expr: str, column: str | None
+        self,
+        tname: str,
+        raw: str,
+        table: dict,
+        fields: dict,
+        name: str | None,
+        expr: str,
+        column: str | None,
+        table_over: dict,
     ) -> None:
         node = parse_expression(expr)
         if node is None:
@@ -230,7 +253,13 @@ class SchemaBuilder:
             self.report("check constraint", f"{tname}.{cname}", f"{problem} Skipped.")
             return
         table["constraints"].append(
-            {"id": ids.constraint_id(tname, cname), "name": cname, "kind": "check", "fields": [], "expression": text}
+            {
+                "id": table_over.get("constraints", {}).get(cname) or ids.constraint_id(tname, cname),
+                "name": cname,
+                "kind": "check",
+                "fields": [],
+                "expression": text,
+            }
         )
 
     def _relationship(self, fk: ForeignKeyDraft, names: dict[str, str], columns: dict) -> dict[str, Any] | None:
@@ -262,9 +291,9 @@ class SchemaBuilder:
             return None
         tname = target[0]["table_name"]
         name = fk.name or self.pg_name(fk.table, tname, fk.columns[0], "fkey")
-        one_to_one = fk.one_to_one or _is_single_key(*target)
+        one_to_one = fk.one_to_one if fk.one_to_one is not None else _is_single_key(*target)
         return {
-            "id": ids.relationship_id(name, tname),
+            "id": fk.id or ids.relationship_id(name, tname),
             "name": name,
             "type": "one_to_one" if one_to_one else "one_to_many",
             "source_table": source[0]["id"],
@@ -274,8 +303,34 @@ class SchemaBuilder:
             "on_delete": fk.on_delete,
             "on_update": fk.on_update,
             "junction_table": None,
-            "status": "draft",
+            "status": fk.status,
         }
+
+    def _many_to_many(self, columns: dict) -> list[dict[str, Any]]:
+        rels = []
+        for m in self.many_to_many:
+            ends = [columns.get((m[f"{side}_table"], m[f"{side}_field"])) for side in ("source", "target")]
+            junction = next((t for (tn, _f), (t, _x) in columns.items() if tn == m["junction_table"]), None)
+            if None in ends or junction is None:
+                self.report("many-to-many relationship", m["name"], "names a table or column not in the file; skipped")
+                continue
+            (source_table, source_field), (target_table, target_field) = ends
+            rels.append(
+                {
+                    "id": m.get("id") or ids.relationship_id(m["name"], junction["table_name"]),
+                    "name": m["name"],
+                    "type": "many_to_many",
+                    "source_table": source_table["id"],
+                    "source_field": source_field["id"],
+                    "target_table": target_table["id"],
+                    "target_field": target_field["id"],
+                    "on_delete": m.get("on_delete", "no_action"),
+                    "on_update": m.get("on_update", "no_action"),
+                    "junction_table": junction["id"],
+                    "status": m.get("status", "draft"),
+                }
+            )
+        return rels
 
 
 def _is_single_key(table: dict, field: dict) -> bool:

@@ -12,6 +12,7 @@ that is how the DBML exporter writes constraints, which DBML has no syntax for.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -25,6 +26,7 @@ from .builder import ACTIONS, ColumnDraft, ForeignKeyDraft, SchemaBuilder
 from .pgtypes import ColumnType, map_type, parse_expression, read_default, type_name_of
 
 UNIQUE_CONSTRAINT_NOTE = "unique constraint"
+META_PREFIX = "tablewright:"
 
 
 def read_dbml(text: str) -> ImportResult:
@@ -76,6 +78,14 @@ class _DbmlReader:
         if table.schema and table.schema != "public":
             b.notes.append(f"table {table.schema}.{table.name} imported as {table.name} (schemas are not kept)")
         draft = b.add_table(table.name, _note(table.note))
+        meta = self._meta(table.comment, f"table {table.name}")
+        draft.overrides = {
+            k: v for k, v in meta.items() if k in ("id", "name", "status", "fields", "indexes", "constraints")
+        }
+        for check in meta.get("checks", []):
+            draft.checks.append((check["name"], check["expression"], None))
+        for rel in meta.get("many_to_many", []):
+            b.many_to_many.append(rel | {"junction_table": table.name})
         if getattr(table, "header_color", None):
             b.notes.append(f"{table.name}: header colour {table.header_color} dropped")
         pk_cols: list[str] = []
@@ -119,6 +129,18 @@ class _DbmlReader:
         if pk_cols:
             draft.primary_key = (pk_name, pk_cols)
 
+    def _meta(self, comment: str | None, where: str) -> dict[str, Any]:
+        """The ``// tablewright: {…}`` line Tablewright's own DBML export writes above a table or ref."""
+        for line in (comment or "").splitlines():
+            if line.strip().startswith(META_PREFIX):
+                try:
+                    meta = json.loads(line.strip()[len(META_PREFIX) :])
+                except json.JSONDecodeError:
+                    self.b.notes.append(f"{where}: unreadable '{META_PREFIX}' comment ignored")
+                    return {}
+                return meta if isinstance(meta, dict) else {}
+        return {}
+
     def _type(self, dbml_type: Any, where: str) -> ColumnType:
         if isinstance(dbml_type, Enum):
             return ColumnType(
@@ -156,6 +178,7 @@ class _DbmlReader:
             self.b.report("many-to-many ref", label, "add a junction table with two refs instead; not imported")
             return
         many, one = (ref.col2, ref.col1) if ref.type == "<" else (ref.col1, ref.col2)
+        meta = self._meta(getattr(ref, "comment", None), f"ref {label}")
         self.b.foreign_keys.append(
             ForeignKeyDraft(
                 ref.name or None,
@@ -166,6 +189,8 @@ class _DbmlReader:
                 on_delete=ACTIONS.get((ref.on_delete or "no action").lower(), "no_action"),
                 on_update=ACTIONS.get((ref.on_update or "no action").lower(), "no_action"),
                 one_to_one=ref.type == "-",
+                id=meta.get("id"),
+                status=meta.get("status", "draft"),
             )
         )
 

@@ -216,10 +216,18 @@ class _Catalog:
             if identity:
                 ctype.config["identity"] = True
             if generated:
-                b.report("generated column", where, "GENERATED ALWAYS AS (…) STORED is not supported; imported as a plain column")
+                b.report(
+                    "generated column",
+                    where,
+                    "GENERATED ALWAYS AS (…) STORED is not supported; imported as a plain column",
+                )
             elif default is not None:
                 value, sequence, problem = read_default(parse_expression(default), ctype)
-                if sequence and ctype.family == "number" and ctype.config.get("kind") in ("smallint", "integer", "bigint"):
+                if (
+                    sequence
+                    and ctype.family == "number"
+                    and ctype.config.get("kind") in ("smallint", "integer", "bigint")
+                ):
                     ctype.config["identity"] = True
                 elif problem or sequence:
                     b.report("default", where, problem or "sequence default on a non-integer column; dropped")
@@ -239,10 +247,16 @@ class _Catalog:
                 table.checks.append((cname, expr, None))
             elif contype == "f":
                 if fschema != self.schema:
-                    b.report("foreign key", f"{table.name}.{cname}", f"references {fschema}.{ftable} in another schema; skipped")
+                    b.report(
+                        "foreign key",
+                        f"{table.name}.{cname}",
+                        f"references {fschema}.{ftable} in another schema; skipped",
+                    )
                     continue
                 b.foreign_keys.append(
-                    ForeignKeyDraft(cname, table.name, list(cols), ftable, list(fcols), ACTIONS[deltype], ACTIONS[updtype])
+                    ForeignKeyDraft(
+                        cname, table.name, list(cols), ftable, list(fcols), ACTIONS[deltype], ACTIONS[updtype]
+                    )
                 )
             else:
                 kind = {"x": "exclusion constraint", "t": "constraint trigger"}[contype]
