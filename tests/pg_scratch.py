@@ -15,9 +15,12 @@ from designer.importers.sql import META_COMMAND
 def deploy_url() -> str:
     from django.conf import settings
 
-    url = os.environ.get("DEPLOY_DATABASE_URL") or settings.DEPLOY_DATABASE_URL
+    url = settings.DEPLOY_DATABASE_URL
     if not url.startswith("postgres"):
-        pytest.skip("needs DEPLOY_DATABASE_URL=postgres://… (REQUIRE_POSTGRES=1 makes this fail)")
+        message = "needs DEPLOY_DATABASE_URL=postgres://… for a scratch schema"
+        if os.environ.get("REQUIRE_POSTGRES") == "1":
+            pytest.fail(message + " (REQUIRE_POSTGRES=1)")
+        pytest.skip(message)
     return url
 
 
@@ -45,10 +48,6 @@ class Scratch:
 
 @pytest.fixture
 def scratch():
-    if os.environ.get("REQUIRE_POSTGRES") != "1" and not os.environ.get("DEPLOY_DATABASE_URL", "").startswith(
-        "postgres"
-    ):
-        pytest.skip("needs PostgreSQL in DEPLOY_DATABASE_URL")
     with psycopg.connect(deploy_url(), autocommit=True) as conn:
         helper = Scratch(conn)
         try:
