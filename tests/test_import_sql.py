@@ -162,7 +162,7 @@ def test_every_object_the_model_cannot_hold_is_named_in_the_report():
         ("partial index", "person.person_adult_idx"),
         ("view", "adults"),
         ("materialized view", "person_count"),
-        ("function", "touch"),
+        ("function", "touch()"),
         ("trigger", "person_touch on person"),
     }, named
     person = table(result.snapshot, "person")

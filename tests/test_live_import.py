@@ -106,3 +106,27 @@ def test_reading_a_schema_takes_a_constant_number_of_queries(scratch):  # noqa: 
         counts.append(len(executed))
     assert len(snapshot["tables"]) == 40
     assert counts[0] == counts[1] == 7
+
+
+@pytest.mark.parametrize("source", ["chinook", "shop", "unsupported"])
+def test_a_pg_dump_of_a_schema_reads_like_the_live_schema(scratch, source):  # noqa: F811
+    import shutil
+    import subprocess
+
+    if shutil.which("pg_dump") is None:
+        pytest.fail("pg_dump is needed (Debian package postgresql-client)")
+    text = {
+        "chinook": CHINOOK.read_text(encoding="utf-8"),
+        "shop": SHOP_SQL,
+        "unsupported": (DATA / "unsupported.sql").read_text(),
+    }[source]
+    schema = scratch.schema()
+    scratch.run(schema, text)
+    dump = subprocess.run(
+        ["pg_dump", "--schema-only", f"--schema={schema}", deploy_url()], capture_output=True, text=True, check=True
+    ).stdout
+    from_dump = read_sql(dump, schema=schema)
+    live = introspect_with_report(scratch.conn, schema)
+    assert schema_hash(from_dump.snapshot) == schema_hash(live.snapshot)
+    not_dumped = {("extension", "pgcrypto")}  # pg_dump --schema leaves extensions out
+    assert {(u.kind, u.name) for u in from_dump.unsupported} == {(u.kind, u.name) for u in live.unsupported} - not_dumped

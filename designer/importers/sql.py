@@ -16,7 +16,7 @@ from collections import Counter
 from typing import Any
 
 import pglast
-from pglast import ast
+from pglast import ast, enums
 from pglast.enums import AlterTableType, ConstrType, ObjectType
 
 from . import ImportResult, ImportSyntaxError, line_and_column
@@ -32,7 +32,6 @@ UNSUPPORTED_STATEMENTS: dict[type, str] = {
     ast.CreateFunctionStmt: "function",
     ast.CreateTrigStmt: "trigger",
     ast.CreateEventTrigStmt: "event trigger",
-    ast.CreateSeqStmt: "sequence",
     ast.CompositeTypeStmt: "composite type",
     ast.CreateRangeStmt: "range type",
     ast.RuleStmt: "rule",
@@ -70,6 +69,8 @@ class _SqlReader:
         self.enums: dict[str, list[str]] = {}
         self.domains: dict[str, ast.TypeName] = {}
         self.ignored: Counter[str] = Counter()
+        self.sequences: dict[str, bool] = {}  # name -> owned by a column (then it is the column's, not an object)
+        self.other_relations: set[str] = set()  # views, sequences… that ALTER TABLE may name (pg_dump does)
         self.location = 0
 
     # --- entry --------------------------------------------------------------------------------
@@ -85,6 +86,13 @@ class _SqlReader:
         for raw in statements:
             self.location = raw.stmt_location or 0
             self._statement(raw.stmt)
+        for name, owned in self.sequences.items():
+            if not owned:
+                self.b.report(
+                    "sequence",
+                    name,
+                    "standalone sequences are not held by the designer (identity columns are); not imported",
+                )
         if self.meta_commands:
             self.b.notes.append(f"Skipped {self.meta_commands} psql meta-command(s) such as \\c.")
         if self.ignored:
@@ -102,7 +110,9 @@ class _SqlReader:
             handler(stmt)
         elif type(stmt) in UNSUPPORTED_STATEMENTS:
             kind = UNSUPPORTED_STATEMENTS[type(stmt)]
-            self.b.report(kind, _object_name(stmt), "the designer cannot hold it; not imported")
+            name = _object_name(stmt, self.schema)
+            self.other_relations.add(name.rsplit(".", 1)[-1])
+            self.b.report(kind, name, "the designer cannot hold it; not imported")
         else:
             self.ignored[_statement_label(stmt)] += 1
 
@@ -121,12 +131,13 @@ class _SqlReader:
     # --- CREATE TABLE -------------------------------------------------------------------------
     def _on_CreateStmt(self, stmt: ast.CreateStmt) -> None:  # noqa: N802
         rel = stmt.relation
-        qualified = f"{rel.schemaname}.{rel.relname}" if rel.schemaname else rel.relname
+        qualified = rel.relname if rel.schemaname in (None, self.schema) else f"{rel.schemaname}.{rel.relname}"
         if not self._in_schema(rel):
             self.b.report("table", qualified, f"is in schema {rel.schemaname}, not {self.schema}; not imported")
             return
         if stmt.partbound is not None:
             parent = stmt.inhRelations[0].relname if stmt.inhRelations else "?"
+            self.other_relations.add(rel.relname)
             self.b.report("partition", qualified, f"partition of {parent}; partitions are not supported, not imported")
             return
         if stmt.ofTypename is not None:
@@ -245,12 +256,28 @@ class _SqlReader:
         )
 
     # --- ALTER TABLE --------------------------------------------------------------------------
+    def _on_CreateSeqStmt(self, stmt: ast.CreateSeqStmt) -> None:  # noqa: N802
+        if self._in_schema(stmt.sequence):
+            self.sequences[stmt.sequence.relname] = _owned(stmt.options)
+            self.other_relations.add(stmt.sequence.relname)
+        else:
+            self.ignored["CREATE SEQUENCE in another schema"] += 1
+
+    def _on_AlterSeqStmt(self, stmt: ast.AlterSeqStmt) -> None:  # noqa: N802
+        name = stmt.sequence.relname
+        if name in self.sequences and any(o.defname == "owned_by" for o in stmt.options or ()):
+            self.sequences[name] = _owned(stmt.options)
+        self.ignored["ALTER SEQUENCE"] += 1
+
     def _on_AlterTableStmt(self, stmt: ast.AlterTableStmt) -> None:  # noqa: N802
         if stmt.objtype != ObjectType.OBJECT_TABLE:
             self.ignored[f"ALTER {stmt.objtype.name.removeprefix('OBJECT_')}"] += 1
             return
         if not self._in_schema(stmt.relation):
             self.ignored["ALTER TABLE in another schema"] += 1
+            return
+        if stmt.relation.relname in self.other_relations and stmt.relation.relname not in self.b.tables:
+            self.ignored["ALTER TABLE of a view or sequence"] += 1
             return
         table = self._table(stmt.relation, "ALTER TABLE")
         for cmd in stmt.cmds:
@@ -272,7 +299,21 @@ class _SqlReader:
                 self._identity(f"{table.name}.{column.name}", column)
             elif cmd.def_ is not None:
                 self._default(table, column, cmd.def_)
-        elif sub in (AlterTableType.AT_ChangeOwner, AlterTableType.AT_SetStatistics, AlterTableType.AT_ClusterOn):
+        elif sub == AlterTableType.AT_AttachPartition:
+            part = cmd.def_.name
+            if self.b.tables.pop(part.relname, None) is not None:
+                self.other_relations.add(part.relname)
+                self.b.report(
+                    "partition", part.relname, f"partition of {table.name}; partitions are not supported, not imported"
+                )
+                self.b.foreign_keys = [fk for fk in self.b.foreign_keys if fk.table != part.relname]
+        elif sub in (
+            AlterTableType.AT_ChangeOwner,
+            AlterTableType.AT_SetStatistics,
+            AlterTableType.AT_ClusterOn,
+            AlterTableType.AT_ReplicaIdentity,
+            AlterTableType.AT_EnableRowSecurity,
+        ):
             self.ignored[f"ALTER TABLE {sub.name.removeprefix('AT_')}"] += 1
         else:
             self.b.report(
@@ -283,6 +324,9 @@ class _SqlReader:
     def _on_IndexStmt(self, stmt: ast.IndexStmt) -> None:  # noqa: N802
         if not self._in_schema(stmt.relation):
             self.ignored["CREATE INDEX in another schema"] += 1
+            return
+        if stmt.relation.relname in self.other_relations and stmt.relation.relname not in self.b.tables:
+            self.ignored["CREATE INDEX on a partition or view"] += 1
             return
         table = self._table(stmt.relation, "CREATE INDEX")
         name = stmt.idxname or f"{table.name}_{'_'.join(p.name or 'expr' for p in stmt.indexParams)}_idx"
@@ -327,39 +371,49 @@ class _SqlReader:
         self.ignored[f"COMMENT ON {stmt.objtype.name.removeprefix('OBJECT_')}"] += 1
 
 
-def _object_name(stmt: Any) -> str:
+def _owned(options: Any) -> bool:
+    """Whether a sequence's options say OWNED BY a column (not OWNED BY NONE)."""
+    for option in options or ():
+        if option.defname == "owned_by":
+            return not (len(option.arg) == 1 and option.arg[0].sval.lower() == "none")
+    return False
+
+
+def _object_name(stmt: Any, schema: str) -> str:
+    """The name the report gives a statement's object: unqualified in the imported schema (as the live
+    catalogs name it), with its arguments for a function and its table for a trigger, rule or policy."""
+
+    def relation(node: ast.RangeVar) -> str:
+        return node.relname if node.schemaname in (None, schema) else f"{node.schemaname}.{node.relname}"
+
+    def dotted(names: tuple) -> str:
+        parts = [getattr(n, "sval", "?") for n in names]
+        return ".".join(parts[1:] if len(parts) > 1 and parts[0] == schema else parts)
+
+    if isinstance(stmt, ast.CreateFunctionStmt):
+        args = []
+        for p in stmt.parameters or ():
+            if p.mode in (enums.FunctionParameterMode.FUNC_PARAM_OUT, enums.FunctionParameterMode.FUNC_PARAM_TABLE):
+                continue
+            args.append(" ".join(filter(None, [p.name, type_text(p.argType)])))
+        return f"{dotted(stmt.funcname)}({', '.join(args)})"
     for attr in ("view", "relation", "into"):
         node = getattr(stmt, attr, None)
         if isinstance(node, ast.IntoClause):
             node = node.rel
         if isinstance(node, ast.RangeVar):
-            base = f"{node.schemaname}.{node.relname}" if node.schemaname else node.relname
-            if isinstance(stmt, ast.CreateTrigStmt | ast.RuleStmt | ast.CreatePolicyStmt):
-                own = (
-                    getattr(stmt, "trigname", None)
-                    or getattr(stmt, "rulename", None)
-                    or getattr(stmt, "policy_name", None)
-                )
-                return f"{own} on {base}"
-            return base
-    for attr in (
-        "funcname",
-        "typevar",
-        "defnames",
-        "sequence",
-        "trigname",
-        "extname",
-        "defnames",
-        "pubname",
-        "typeName",
-    ):
+            own = (
+                getattr(stmt, "trigname", None) or getattr(stmt, "rulename", None) or getattr(stmt, "policy_name", None)
+            )
+            return f"{own} on {relation(node)}" if own else relation(node)
+    for attr in ("typevar", "defnames", "sequence", "extname", "pubname", "typeName"):
         node = getattr(stmt, attr, None)
         if isinstance(node, str):
             return node
         if isinstance(node, ast.RangeVar):
-            return node.relname
+            return relation(node)
         if isinstance(node, tuple):
-            return ".".join(getattr(n, "sval", "?") for n in node)
+            return dotted(node)
     return "?"
 
 
