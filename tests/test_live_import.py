@@ -129,4 +129,6 @@ def test_a_pg_dump_of_a_schema_reads_like_the_live_schema(scratch, source):  # n
     live = introspect_with_report(scratch.conn, schema)
     assert schema_hash(from_dump.snapshot) == schema_hash(live.snapshot)
     not_dumped = {("extension", "pgcrypto")}  # pg_dump --schema leaves extensions out
-    assert {(u.kind, u.name) for u in from_dump.unsupported} == {(u.kind, u.name) for u in live.unsupported} - not_dumped
+    assert {(u.kind, u.name) for u in from_dump.unsupported} == {
+        (u.kind, u.name) for u in live.unsupported
+    } - not_dumped

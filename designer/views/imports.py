@@ -98,9 +98,7 @@ def preview(request: HttpRequest, slug: str | None = None) -> HttpResponse:
             errors["url"] = errors.pop("source")
         if "source" in errors and request.FILES.get("file"):
             errors["file"] = errors.pop("source")
-        context = _context(request, project, form=form, errors=errors)
-        template = "designer/import.html#import-form" if request.htmx else "designer/import.html"
-        return render(request, template, context, status=422)
+        return _form_errors(request, _context(request, project, form=form, errors=errors))
     token = _remember(request, result)
     context = _context(request, project, form=form, result=result, token=token, name=form["name"] or _name_of(result))
     template = "designer/import.html#import-preview" if request.htmx else "designer/import.html"
@@ -112,9 +110,8 @@ def confirm(request: HttpRequest, slug: str | None = None) -> HttpResponse:
     project = _target(request, slug)
     result = _recall(request, request.POST.get("token", ""))
     if result is None:
-        context = _context(request, project, errors={"source": ["That preview has expired. Read the schema again."]})
-        template = "designer/import.html#import-form" if request.htmx else "designer/import.html"
-        return render(request, template, context, status=422)
+        expired = {"source": ["That preview has expired. Read the schema again."]}
+        return _form_errors(request, _context(request, project, errors=expired))
     try:
         imported = apply_import(result, actor=request.user, project=project, name=request.POST.get("name") or None)
     except ValidationError as exc:
@@ -130,6 +127,16 @@ def confirm(request: HttpRequest, slug: str | None = None) -> HttpResponse:
         response["HX-Redirect"] = url
         return response
     return redirect(url)
+
+
+def _form_errors(request: HttpRequest, context: dict) -> HttpResponse:
+    """422 with the source form re-rendered, messages beside the inputs, what was typed kept."""
+    if not request.htmx:
+        return render(request, "designer/import.html", context, status=422)
+    response = render(request, "designer/import.html#import-form", context, status=422)
+    response["HX-Retarget"] = "#import-form"
+    response["HX-Reswap"] = "outerHTML"
+    return response
 
 
 def _name_of(result: ImportResult) -> str:
