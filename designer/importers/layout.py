@@ -16,27 +16,31 @@ MARGIN = 40
 
 
 def layers(snapshot: dict[str, Any]) -> dict[str, int]:
-    """table id → layer: 0 for tables that reference nothing, else one more than what they reference."""
-    refs: dict[str, set[str]] = {t["id"]: set() for t in snapshot["tables"]}
+    """table id → layer: 0 for tables that reference nothing, else one more than the deepest table they
+    reference. Iterative (Kahn's order), so long chains are fine; a cycle is broken at its first table
+    by name."""
+    names = {t["id"]: t["table_name"] for t in snapshot["tables"]}
+    refs: dict[str, set[str]] = {tid: set() for tid in names}
+    dependents: dict[str, set[str]] = {tid: set() for tid in names}
     for rel in snapshot["relationships"]:
-        if rel["source_table"] != rel["target_table"] and rel["target_table"] in refs:
-            refs[rel["target_table"]].add(rel["source_table"])
+        source, target = rel["source_table"], rel["target_table"]
+        if source != target and source in refs and target in refs:
+            refs[target].add(source)
+            dependents[source].add(target)
+    waiting = {tid: len(r) for tid, r in refs.items()}
+    ready = sorted((tid for tid, n in waiting.items() if n == 0), key=names.get)
     layer: dict[str, int] = {}
-    visiting: set[str] = set()
-
-    def depth(tid: str) -> int:
+    while len(layer) < len(names):
+        if not ready:  # only cycles left: start one at its first table by name
+            ready = [min((tid for tid in names if tid not in layer), key=names.get)]
+        tid = ready.pop(0)
         if tid in layer:
-            return layer[tid]
-        if tid in visiting:  # a cycle: break it here
-            return 0
-        visiting.add(tid)
-        value = 1 + max((depth(s) for s in sorted(refs[tid]) if s in refs), default=-1)
-        visiting.discard(tid)
-        layer[tid] = value
-        return value
-
-    for table in snapshot["tables"]:
-        depth(table["id"])
+            continue
+        layer[tid] = 1 + max((layer[s] for s in refs[tid] if s in layer), default=-1)
+        for dependent in sorted(dependents[tid], key=names.get):
+            waiting[dependent] -= 1
+            if waiting[dependent] == 0 and dependent not in layer:
+                ready.append(dependent)
     return layer
 
 

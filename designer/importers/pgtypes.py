@@ -4,6 +4,7 @@ the live catalogs (all three go through PostgreSQL's own parser, pglast), so one
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,8 +43,10 @@ SIMPLE = {
 }
 
 
+@functools.lru_cache(maxsize=1024)
 def type_name_of(text: str) -> ast.TypeName | None:
-    """Parse a type as written (``varchar(200)``, ``timestamp with time zone``) into pglast's TypeName."""
+    """Parse a type as written (``varchar(200)``, ``timestamp with time zone``) into pglast's TypeName.
+    Cached (a schema repeats a few types many times); callers must not change the node."""
     try:
         stmt = pglast.parse_sql(f"SELECT NULL::{text}")
     except pglast.parser.ParseError:
@@ -179,7 +182,6 @@ def expression_text(node: Any) -> str:
 
 def read_default(node: Any, ctype: ColumnType) -> tuple[str | None, bool, str | None]:
     """(default value for the designer, is it a sequence default (serial), why it was dropped)."""
-    text = expression_text(node)
     value = _literal(node)
     core = _strip_casts(node)
     if value is None:
@@ -190,13 +192,13 @@ def read_default(node: Any, ctype: ColumnType) -> tuple[str | None, bool, str | 
         elif isinstance(core, ast.FuncCall) and core.funcname[-1].sval.lower() == "nextval":
             return None, True, None
         if value is None:
-            return None, False, f"default {text} is an expression the designer cannot hold; dropped"
+            return None, False, f"default {expression_text(node)} is an expression the designer cannot hold; dropped"
     if value == "":
         return None, False, None  # DEFAULT NULL
     try:
         canonical = check_default(normalize_type(ctype.family, ctype.config), value)
     except ValidationError as exc:
-        return None, False, f"default {text} dropped: {' '.join(exc.messages)}"
+        return None, False, f"default {expression_text(node)} dropped: {' '.join(exc.messages)}"
     return canonical, False, None
 
 

@@ -12,6 +12,7 @@ schema name is always a bound parameter.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from typing import Any
 
@@ -154,6 +155,12 @@ def introspect_with_report(url_or_conn: str | psycopg.Connection, schema: str = 
     return _read(url_or_conn, schema)
 
 
+@functools.lru_cache(maxsize=1024)
+def _default_node(text: str):
+    """A column default as PostgreSQL prints it, parsed (cached: ``0``, ``now()`` repeat a lot; read only)."""
+    return parse_expression(text)
+
+
 def _first_line(exc: Exception) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
@@ -222,7 +229,7 @@ class _Catalog:
                     "GENERATED ALWAYS AS (…) STORED is not supported; imported as a plain column",
                 )
             elif default is not None:
-                value, sequence, problem = read_default(parse_expression(default), ctype)
+                value, sequence, problem = read_default(_default_node(default), ctype)
                 if (
                     sequence
                     and ctype.family == "number"
