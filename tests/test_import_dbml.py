@@ -11,21 +11,10 @@ from designer.importers import ImportSyntaxError
 from designer.importers.dbml import read_dbml
 from designer.importers.sql import read_sql
 from designer.schema.snapshot import schema_hash, validate_snapshot
+from tests.test_import_sql import field, table
+from tests.test_import_sql import field_names as names_of
 
 DATA = Path(__file__).parent / "data"
-
-
-def table(snapshot, name):
-    return next(t for t in snapshot["tables"] if t["table_name"] == name)
-
-
-def field(tbl, name):
-    return next(f for f in tbl["fields"] if f["field_name"] == name)
-
-
-def names_of(tbl, field_ids):
-    by_id = {f["id"]: f["field_name"] for f in tbl["fields"]}
-    return [by_id[i] for i in field_ids]
 
 
 @pytest.fixture(scope="module")

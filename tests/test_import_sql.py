@@ -145,26 +145,29 @@ def test_sql_import_reads_keys_defaults_checks_enums_and_comments():
     assert fk["source_field"] == field(customer, "id")["id"]
 
 
+# What tests/data/unsupported.sql holds that the model cannot, as both the SQL and the live reader name it.
+UNSUPPORTED_IN_EVERY_READER = {
+    ("domain", "positive_int"),
+    ("sequence", "ticket_seq"),
+    ("column type", "person.tags"),
+    ("column type", "person.address"),
+    ("generated column", "person.name_upper"),
+    ("partitioned table", "measurement"),
+    ("partition", "measurement_2024"),
+    ("foreign key", "pair_ref.pair_ref_pair_fkey"),
+    ("expression index", "person.person_lower_name_idx"),
+    ("partial index", "person.person_adult_idx"),
+    ("view", "adults"),
+    ("materialized view", "person_count"),
+    ("function", "touch()"),
+    ("trigger", "person_touch on person"),
+}
+
+
 def test_every_object_the_model_cannot_hold_is_named_in_the_report():
     result = read_sql((DATA / "unsupported.sql").read_text())
     named = {(u.kind, u.name) for u in result.unsupported}
-    assert named >= {
-        ("extension", "pgcrypto"),
-        ("domain", "positive_int"),
-        ("sequence", "ticket_seq"),
-        ("column type", "person.tags"),
-        ("column type", "person.address"),
-        ("generated column", "person.name_upper"),
-        ("partitioned table", "measurement"),
-        ("partition", "measurement_2024"),
-        ("foreign key", "pair_ref.pair_ref_pair_fkey"),
-        ("expression index", "person.person_lower_name_idx"),
-        ("partial index", "person.person_adult_idx"),
-        ("view", "adults"),
-        ("materialized view", "person_count"),
-        ("function", "touch()"),
-        ("trigger", "person_touch on person"),
-    }, named
+    assert named >= {("extension", "pgcrypto")} | UNSUPPORTED_IN_EVERY_READER, named
     person = table(result.snapshot, "person")
     assert field(person, "age")["config"] == {"kind": "integer"}, "a domain column gets the domain's base type"
     assert field(person, "feeling")["config"] == {"choices": ["happy", "sad"]}
