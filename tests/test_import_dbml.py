@@ -26,7 +26,9 @@ def test_project_tables_notes_and_column_settings(shop):
     snap = shop.snapshot
     assert snap["project"]["name"] == "shop"
     assert snap["project"]["description"] == "A small shop"
-    assert [t["table_name"] for t in snap["tables"]] == ["customers", "order_items", "orders", "products", "shipments"]
+    assert [t["table_name"] for t in snap["tables"]] == [
+        "customers", "customers_products", "order_items", "orders", "products", "shipments",
+    ]  # fmt: skip
     assert validate_snapshot(snap) == []
     customers = table(snap, "customers")
     assert customers["description"] == "People who buy"
@@ -75,7 +77,8 @@ def test_refs_inline_named_one_to_one_and_self_reference(shop):
     rels = {r["name"]: r for r in shop.snapshot["relationships"]}
     assert set(rels) == {
         "order_items_order_fk", "order_items_sku_fkey", "orders_customer_id_fkey", "shipment_order",
-        "shipments_manager_id_fkey",
+        "shipments_manager_id_fkey", "customers_products", "customers_products_customers_id_fkey",
+        "customers_products_products_sku_fkey",
     }  # fmt: skip
     assert (rels["order_items_order_fk"]["on_delete"], rels["order_items_order_fk"]["on_update"]) == (
         "cascade",
@@ -95,12 +98,26 @@ def test_refs_inline_named_one_to_one_and_self_reference(shop):
     assert rels["order_items_sku_fkey"]["source_field"] == field(products, "sku")["id"]
 
 
+def test_a_many_to_many_ref_gets_a_junction_table_as_the_designer_draws_it(shop):
+    snap = shop.snapshot
+    junction = table(snap, "customers_products")
+    assert names_of(junction, junction["primary_key"]["fields"]) == ["customers_id", "products_sku"]
+    assert [(f["data_type"], f["config"]) for f in junction["fields"]] == [
+        ("number", {"kind": "integer"}),
+        ("text", {"max_length": 40}),
+    ]
+    m2m = next(r for r in snap["relationships"] if r["type"] == "many_to_many")
+    assert m2m["junction_table"] == junction["id"]
+    assert (m2m["source_table"], m2m["target_table"]) == (table(snap, "customers")["id"], table(snap, "products")["id"])
+    links = [r for r in snap["relationships"] if r["target_table"] == junction["id"]]
+    assert sorted(r["type"] for r in links) == ["one_to_many", "one_to_many"]
+
+
 def test_what_the_model_cannot_hold_is_named(shop):
     named = {(u.kind, u.name) for u in shop.unsupported}
     assert named == {
         ("expression index", "orders.orders_note_lower_idx"),
         ("index", "orders.orders_note_hash_idx"),
-        ("many-to-many ref", "customers.id <> products"),
         ("table group", "sales"),
         ("sticky note", "welcome"),
     }

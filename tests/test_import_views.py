@@ -69,7 +69,7 @@ def test_upload_of_a_dbml_file_lists_every_object_that_cannot_be_imported(logged
     assert response.status_code == 200
     for name in ("orders.orders_note_lower_idx", "orders.orders_note_hash_idx", "sales", "welcome"):
         assert name in page
-    assert "Not imported (5)" in page
+    assert "Not imported (4)" in page
     assert 'name="name" value="shop"' in page, "the DBML Project name is the suggested project name"
 
 

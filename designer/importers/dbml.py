@@ -175,7 +175,7 @@ class _DbmlReader:
     def _ref(self, ref: Any) -> None:
         label = ref.name or f"{ref.col1[0].table.name}.{ref.col1[0].name} {ref.type} {ref.col2[0].table.name}"
         if ref.type == "<>":
-            self.b.report("many-to-many ref", label, "add a junction table with two refs instead; not imported")
+            self._many_to_many(ref, label)
             return
         many, one = (ref.col2, ref.col1) if ref.type == "<" else (ref.col1, ref.col2)
         meta = self._meta(getattr(ref, "comment", None), f"ref {label}")
@@ -193,6 +193,49 @@ class _DbmlReader:
                 status=meta.get("status", "draft"),
             )
         )
+
+    def _many_to_many(self, ref: Any, label: str) -> None:
+        """``a.id <> b.id``: a generated junction table holding two foreign keys and a composite key, as
+        the designer draws a many-to-many relationship."""
+        b = self.b
+        if len(ref.col1) != 1 or len(ref.col2) != 1:
+            b.report("many-to-many ref", label, "composite many-to-many refs are not supported; not imported")
+            return
+        ends = [(c.table.name, c.name) for c in (ref.col1[0], ref.col2[0])]
+        junction = f"{ends[0][0]}_{ends[1][0]}"[:63]
+        if junction in b.tables:
+            b.report("many-to-many ref", label, f"its junction table name {junction} is taken; not imported")
+            return
+        name = ref.name or junction
+        draft = b.add_table(junction, f"Junction of {ends[0][0]} and {ends[1][0]} (many-to-many {name}).")
+        taken: set[str] = set()
+        actions = {
+            "on_delete": ACTIONS.get((ref.on_delete or "no action").lower(), "no_action"),
+            "on_update": ACTIONS.get((ref.on_update or "no action").lower(), "no_action"),
+        }
+        columns = []
+        for table, column in ends:
+            ctype = b.tables[table].columns[column].ctype
+            config = {k: v for k, v in ctype.config.items() if k != "identity"}
+            col = column if column.startswith(table) else f"{table}_{column}"
+            col = col[:63] if col[:63] not in taken else f"{col[:60]}_to"
+            taken.add(col)
+            b.add_column(draft, ColumnDraft(col, ColumnType(ctype.family, config), required=True))
+            b.foreign_keys.append(ForeignKeyDraft(None, junction, [col], table, [column], **actions))
+            columns.append(col)
+        draft.primary_key = (None, columns)
+        b.many_to_many.append(
+            {
+                "name": name,
+                "source_table": ends[0][0],
+                "source_field": ends[0][1],
+                "target_table": ends[1][0],
+                "target_field": ends[1][1],
+                "junction_table": junction,
+                **actions,
+            }
+        )
+        b.notes.append(f"many-to-many ref {label}: generated junction table {junction}")
 
 
 def _note(note: Any) -> str:
