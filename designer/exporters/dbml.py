@@ -147,9 +147,62 @@ def _index_columns(table: dict[str, Any], field_ids: list[str]) -> str:
     return names[0] if len(names) == 1 else f"({', '.join(names)})"
 
 
+def _ref_settings(rel: dict[str, Any]) -> str:
+    settings = [
+        f"{key}: {rel[f'on_{key}'].replace('_', ' ')}"
+        for key in ("delete", "update")
+        if rel[f"on_{key}"] != "no_action"
+    ]
+    return f" [{', '.join(settings)}]" if settings else ""
+
+
+def _many_to_many_ref(rel: dict[str, Any], tables: dict, fields: dict) -> str:
+    ends = [
+        f"{dbml_name(tables[rel[f'{side}_table']]['table_name'])}.{dbml_name(fields[rel[f'{side}_field']]['field_name'])}"
+        for side in ("source", "target")
+    ]
+    return f"Ref {dbml_name(rel['name'])}: {ends[0]} <> {ends[1]}{_ref_settings(rel)}\n"
+
+
+def _plain_many_to_many(snap: Snapshot) -> dict[str, str]:
+    """Many-to-many relationships whose junction table is exactly what importing ``a.x <> b.y`` generates:
+    relationship id -> that ``<>`` Ref line (written instead of the junction table and its two refs).
+    Checked by importing the Ref on its own and comparing, so export and import cannot drift apart."""
+    from designer.importers.dbml import read_dbml
+
+    tables = {t["id"]: t for t in snap["tables"]}
+    fields = {f["id"]: f for t in snap["tables"] for f in t["fields"]}
+    plain = {}
+    for rel in many_to_many(snap):
+        ends = {rel["source_table"]: rel["source_field"], rel["target_table"]: rel["target_field"]}
+        if rel["junction_table"] not in tables or any(fields[f]["config"].get("choices") for f in ends.values()):
+            continue
+        mini = "".join(
+            f"Table {dbml_name(tables[t]['table_name'])} {{\n  {dbml_name(fields[f]['field_name'])} "
+            f"{dbml_type(tables[t], fields[f])} [pk]\n}}\n"
+            for t, f in ends.items()
+        )
+        line = _many_to_many_ref(rel, tables, fields)
+        try:
+            generated = read_dbml(mini + line).snapshot
+        except Exception:  # noqa: BLE001 - anything unusual: keep the explicit junction table
+            continue
+        junction = rel["junction_table"]
+        actual = [r for r in snap["relationships"] if r["target_table"] == junction or r["id"] == rel["id"]]
+        made = [r for r in generated["relationships"] if r["target_table"] == junction or r["type"] == "many_to_many"]
+        made_table = next((t for t in generated["tables"] if t["id"] == junction), None)
+        if made_table == tables[junction] and sorted(made, key=lambda r: r["id"]) == sorted(
+            actual, key=lambda r: r["id"]
+        ):
+            plain[rel["id"]] = line
+    return plain
+
+
 def to_dbml(snapshot: Snapshot) -> str:
     snap = prepare(snapshot)
     out = []
+    plain_m2m = _plain_many_to_many(snap)
+    generated_junctions = {r["junction_table"] for r in many_to_many(snap) if r["id"] in plain_m2m}
     project = snap.get("project") or {}
     if project.get("name") or project.get("description"):
         body = "  database_type: 'PostgreSQL'\n"
@@ -162,6 +215,8 @@ def to_dbml(snapshot: Snapshot) -> str:
                 items = "".join(f"  {json.dumps(c, ensure_ascii=False)}\n" for c in field["config"]["choices"])
                 out.append(f"Enum {enum_name(table, field)} {{\n{items}}}\n")
     for table in snap["tables"]:
+        if table["id"] in generated_junctions:
+            continue
         pk = table.get("primary_key")
         default_pk = pk and len(pk["fields"]) == 1 and pk["name"] == f"{table['table_name']}_pkey"
         lines = [_column(table, f, bool(default_pk) and f["id"] == pk["fields"][0]) for f in table["fields"]]
@@ -188,6 +243,8 @@ def to_dbml(snapshot: Snapshot) -> str:
             + "\n}\n"
         )
     for fk in foreign_keys(snap):
+        if fk.table["id"] in generated_junctions:
+            continue
         rel = fk.rel
         meta = {}
         if rel["id"] != ids.relationship_id(rel["name"], fk.table["table_name"]):
@@ -195,17 +252,13 @@ def to_dbml(snapshot: Snapshot) -> str:
         if rel["status"] != "draft":
             meta["status"] = rel["status"]
         arrow = "-" if rel["type"] == "one_to_one" else ">"
-        settings = [
-            f"{key}: {rel[f'on_{key}'].replace('_', ' ')}"
-            for key in ("delete", "update")
-            if rel[f"on_{key}"] != "no_action"
-        ]
-        suffix = f" [{', '.join(settings)}]" if settings else ""
+        suffix = _ref_settings(rel)
         out.append(
             _meta_line(meta)
             + f"Ref {dbml_name(rel['name'])}: {dbml_name(fk.table['table_name'])}.{dbml_name(fk.field['field_name'])} "
             f"{arrow} {dbml_name(fk.ref_table['table_name'])}.{dbml_name(fk.ref_field['field_name'])}{suffix}\n"
         )
+    out += plain_m2m.values()
     return "\n".join(out)
 
 
