@@ -43,6 +43,15 @@ def _attribute(name: str, taken: set[str]) -> str:
     return candidate
 
 
+def _django_attribute(name: str, taken: set[str]) -> str:
+    """A model field name for a column: no Python keyword, no trailing underscore (fields.E001), no double
+    underscore (fields.E002), not ``pk``; the column keeps its name through ``db_column``."""
+    base = re.sub(r"_{2,}", "_", name).rstrip("_") or "field"
+    if keyword.iskeyword(base) or base == "pk" or base != name.rstrip("_") or name.endswith("_"):
+        base = f"{base}_field"
+    return _attribute(base, taken)
+
+
 def _short_name(name: str) -> str:
     if len(name) <= MAX_INDEX_NAME:
         return name
@@ -113,7 +122,7 @@ def _common_args(field: dict[str, Any], attribute: str, is_single_pk: bool) -> l
         args.append("primary_key=True")
     elif field["unique"]:
         args.append("unique=True")
-    if not field["required"]:
+    if not field["required"] and not is_single_pk:  # a key cannot be NULL in Django (fields.E007)
         args.append("null=True, blank=True")
     default = _python_default(field)
     if default is not None:
@@ -144,11 +153,19 @@ def to_django(snapshot: Snapshot) -> str:
 def _model(table: dict, snap: Snapshot, fks: dict, classes: dict, fk_count: dict) -> str:
     keys = pk_fields(table)
     single_pk = keys[0]["id"] if len(keys) == 1 else None
-    taken: set[str] = set()
+    stand_in = None
+    if not keys:  # Django needs a primary key: a column named id stands in, else Django adds one
+        stand_in = next((f["id"] for f in table["fields"] if f["field_name"] == "id"), None)
+        single_pk = stand_in
+    # Django reserves "id" for the primary key (models.E004) and "objects" for the manager.
+    taken: set[str] = {"objects"} | ({"id"} if not (single_pk and _is_named(table, single_pk, "id")) else set())
     attr_of: dict[str, str] = {}
     lines = [f"class {classes[table['id']]}(models.Model):"]
     if not keys:
-        lines.append("    # The design has no primary key here; Django adds an 'id' column.")
+        lines.append(
+            "    # The design has no primary key; Django needs one: "
+            + ("the id column stands in." if stand_in else "Django adds an 'id' column.")
+        )
     if len(keys) > 1:
         taken.add("pk")
     field_lines = []
@@ -158,7 +175,7 @@ def _model(table: dict, snap: Snapshot, fks: dict, classes: dict, fk_count: dict
         fk = fks.get(fid)
         if fk:
             base = field["field_name"][:-3] if field["field_name"].endswith("_id") else field["field_name"]
-            attribute = _attribute(base, taken)
+            attribute = _django_attribute(base, taken)
             attr_of[fid] = attribute
             cls = "OneToOneField" if fk.rel["type"] == "one_to_one" else "ForeignKey"
             target = "'self'" if fk.ref_table["id"] == table["id"] else repr(classes[fk.ref_table["id"]])
@@ -176,7 +193,7 @@ def _model(table: dict, snap: Snapshot, fks: dict, classes: dict, fk_count: dict
             common = [a for a in _common_args(field, attribute, is_pk) if not a.startswith("db_column")]
             field_lines.append(f"    {attribute} = models.{cls}({', '.join(args + common)})")
             continue
-        attribute = _attribute(field["field_name"], taken)
+        attribute = _django_attribute(field["field_name"], taken)
         attr_of[fid] = attribute
         cls, args = _field_class(field, is_pk)
         args += _common_args(field, attribute, is_pk)
@@ -211,6 +228,10 @@ def _model(table: dict, snap: Snapshot, fks: dict, classes: dict, fk_count: dict
         meta.append(f"        # CHECK constraint {c['name']}: {c['expression']}  (add with a RunSQL migration)")
     lines += ["", "    class Meta:"] + meta
     return "\n".join(lines) + "\n"
+
+
+def _is_named(table: dict, field_id: str, name: str) -> bool:
+    return any(f["id"] == field_id and f["field_name"] == name for f in table["fields"])
 
 
 def _attname(attribute: str, field: dict, fks: dict) -> str:
