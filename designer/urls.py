@@ -14,4 +14,9 @@ urlpatterns = [
     path("projects/<slug:slug>/import/preview/", imports.preview, name="project-import-preview"),
     path("projects/<slug:slug>/import/confirm/", imports.confirm, name="project-import-confirm"),
     path("projects/<slug:slug>/export/<slug:key>/", exports.export_download, name="project-export"),
+    path(
+        "projects/<slug:slug>/versions/<int:number>/export/<slug:key>/",
+        exports.export_download,
+        name="version-export",
+    ),
 ]

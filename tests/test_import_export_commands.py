@@ -69,6 +69,8 @@ def test_replace_needs_an_existing_project_and_unknown_formats_are_refused(admin
     assert DataTable.objects.filter(project=shop["project"], table_name="order_items").exists()
     with pytest.raises(CommandError, match="Unknown format 'xml'"):
         run("export", "shop", "--format", "xml")
+    with pytest.raises(CommandError, match="Project 'Shop' has no version 3"):
+        run("export", "shop", "--format", "dbml", "--schema-version", "3")
 
 
 @pytest.mark.postgres

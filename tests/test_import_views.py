@@ -140,6 +140,26 @@ def test_each_export_format_is_a_download(logged_in, shop):
         assert "orders" in response.content.decode()
 
 
+def test_a_saved_version_exports_as_it_was(logged_in, shop, owner):
+    from designer.models import SchemaVersion
+    from designer.services import tables
+
+    project = shop["project"]
+    before = project_snapshot(project)
+    SchemaVersion.objects.create(
+        project=project, version_number=1, schema_hash=schema_hash(before), schema_snapshot=before, created_by=owner
+    )
+    tables.create_table(project, actor=owner, table_name="later")
+    old = logged_in.get(reverse("designer:version-export", args=[project.slug, 1, "postgresql"]))
+    assert old["Content-Disposition"] == 'attachment; filename="shop-v1.sql"'
+    assert "CREATE TABLE orders" in old.content.decode() and "later" not in old.content.decode()
+    assert (
+        "CREATE TABLE later"
+        in logged_in.get(reverse("designer:project-export", args=[project.slug, "postgresql"])).content.decode()
+    )
+    assert logged_in.get(reverse("designer:version-export", args=[project.slug, 2, "dbml"])).status_code == 404
+
+
 def test_outsider_cannot_export(client, outsider, shop):
     client.force_login(outsider)
     assert client.get(reverse("designer:project-export", args=[shop["project"].slug, "dbml"])).status_code == 404
