@@ -70,6 +70,10 @@ def test_upload_of_a_dbml_file_lists_every_object_that_cannot_be_imported(logged
     for name in ("orders.orders_note_lower_idx", "orders.orders_note_hash_idx", "sales", "welcome"):
         assert name in page
     assert "Not imported (4)" in page
+    logged_in.post(reverse("designer:import-confirm"), {"token": token_of(response), "name": "Shop 2"}, **HX)
+    landing = logged_in.get(Project.objects.get(name="Shop 2").get_absolute_url()).content.decode()
+    assert "Imported 6 tables into Shop 2." in landing
+    assert "Not imported (4): expression index orders.orders_note_lower_idx" in landing
     assert 'name="name" value="shop"' in page, "the DBML Project name is the suggested project name"
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -121,12 +122,23 @@ def confirm(request: HttpRequest, slug: str | None = None) -> HttpResponse:
         template = "designer/import.html#import-preview" if request.htmx else "designer/import.html"
         return render(request, template, context, status=422)
     _forget(request, request.POST["token"])
+    _tell(request, result, imported)
     url = imported.get_absolute_url()
     if request.htmx:
         response = HttpResponse(status=204)
         response["HX-Redirect"] = url
         return response
     return redirect(url)
+
+
+def _tell(request: HttpRequest, result: ImportResult, project: Project) -> None:
+    """What was imported, and — again, on the project page — what was not."""
+    count = len(result.snapshot["tables"])
+    messages.success(request, f"Imported {count} table{'s' if count != 1 else ''} into {project.name}.")
+    if result.unsupported:
+        shown = "; ".join(str(u) for u in result.unsupported[:20])
+        more = f"; and {len(result.unsupported) - 20} more" if len(result.unsupported) > 20 else ""
+        messages.warning(request, f"Not imported ({len(result.unsupported)}): {shown}{more}.")
 
 
 def _form_errors(request: HttpRequest, context: dict) -> HttpResponse:
