@@ -87,7 +87,6 @@ def preview(request: HttpRequest, slug: str | None = None) -> HttpResponse:
         "format": fmt,
         "schema": request.POST.get("schema", "public"),
         "text": request.POST.get("text", ""),
-        "name": request.POST.get("name", ""),
     }
     try:
         if fmt not in formats():
@@ -101,7 +100,9 @@ def preview(request: HttpRequest, slug: str | None = None) -> HttpResponse:
             errors["file"] = errors.pop("source")
         return _form_errors(request, _context(request, project, form=form, errors=errors))
     token = _remember(request, result)
-    context = _context(request, project, form=form, result=result, token=token, name=form["name"] or _name_of(result))
+    context = _context(
+        request, project, form=form, result=result, token=token, name=_name_of(result) or "Imported schema"
+    )
     template = "designer/import.html#import-preview" if request.htmx else "designer/import.html"
     return render(request, template, context)
 
