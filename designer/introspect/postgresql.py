@@ -147,7 +147,13 @@ def introspect_with_report(url_or_conn: str | psycopg.Connection, schema: str = 
     if isinstance(url_or_conn, str):
         url = url_or_conn.replace("postgresql+psycopg://", "postgresql://")
         try:
-            conn = psycopg.connect(url, connect_timeout=10, autocommit=True)
+            conn = psycopg.connect(
+                url,
+                connect_timeout=10,
+                autocommit=True,
+                # only reads, and never for long: the catalogs of a busy database stay undisturbed
+                options="-c default_transaction_read_only=on -c statement_timeout=30s -c lock_timeout=5s",
+            )
         except psycopg.Error as exc:
             raise ImportSyntaxError(f"Cannot connect to the database: {_first_line(exc)}") from exc
         with conn:
