@@ -208,3 +208,29 @@ def test_references_to_missing_tables_or_non_keys_are_reported_not_fatal():
     details = {u.name: u.detail for u in result.unsupported}
     assert "not part of this import" in details["a.a_b_id_fkey"]
     assert "not a primary key or unique column" in details["c.c_a_code_fkey"]
+
+
+PASCAL_SQL = """
+CREATE TABLE "Artist" ("ArtistId" int PRIMARY KEY, "Name" varchar(120) CHECK ("Name" <> ''));
+CREATE TABLE "Album" (
+    "AlbumId" int CONSTRAINT "PK_Album" PRIMARY KEY,
+    "ArtistId" int NOT NULL,
+    "Title" text UNIQUE,
+    CONSTRAINT "FK_AlbumArtistId" FOREIGN KEY ("ArtistId") REFERENCES "Artist" ("ArtistId")
+);
+CREATE INDEX "IFK_AlbumArtistId" ON "Album" ("ArtistId");
+"""
+
+
+def test_quoted_pascal_case_names_are_imported_in_snake_case_and_each_rename_is_noted():
+    result = read_sql(PASCAL_SQL)
+    snap = result.snapshot
+    album, artist = table(snap, "album"), table(snap, "artist")
+    assert [f["field_name"] for f in album["fields"]] == ["album_id", "artist_id", "title"]
+    assert album["primary_key"]["name"] == "pk_album"
+    assert [i["name"] for i in album["indexes"]] == ["ifk_album_artist_id"]
+    assert field(album, "title")["unique"] is True
+    assert [(c["name"], c["expression"]) for c in artist["constraints"]] == [("artist_name_check", "name <> ''")]
+    assert [r["name"] for r in snap["relationships"]] == ["fk_album_artist_id"]
+    assert any("'FK_AlbumArtistId'" in n and "'fk_album_artist_id'" in n for n in result.notes)
+    assert result.unsupported == []

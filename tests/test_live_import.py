@@ -117,3 +117,11 @@ def test_a_pg_dump_of_a_schema_reads_like_the_live_schema(scratch, source):  # n
     assert {(u.kind, u.name) for u in from_dump.unsupported} == {
         (u.kind, u.name) for u in live.unsupported
     } - not_dumped
+
+
+def test_quoted_pascal_case_names_read_the_same_from_the_database(scratch):  # noqa: F811
+    from tests.test_import_sql import PASCAL_SQL
+
+    schema = scratch.schema()
+    scratch.run(schema, PASCAL_SQL)
+    assert schema_hash(introspect(scratch.conn, schema)) == schema_hash(read_sql(PASCAL_SQL).snapshot)

@@ -180,7 +180,7 @@ class SchemaBuilder:
 
         if draft.primary_key:
             pk_name, pk_cols = draft.primary_key
-            pk_name = pk_name or self.pg_name(draft.name, tname, "pkey")
+            pk_name = self._identifier(pk_name, "primary key") if pk_name else self.pg_name(draft.name, tname, "pkey")
             pk_ids = field_ids(pk_cols, "primary key", pk_name)
             if pk_ids:
                 for c in pk_cols:
@@ -194,7 +194,7 @@ class SchemaBuilder:
                 continue
             cids = field_ids(cols, "unique constraint", name or default_name)
             if cids:
-                cname = name or default_name
+                cname = self._identifier(name, "constraint") if name else default_name
                 table["constraints"].append(
                     {
                         "id": over.get("constraints", {}).get(cname) or ids.constraint_id(tname, cname),
@@ -209,7 +209,7 @@ class SchemaBuilder:
             self._check(tname, draft.name, table, fields, name, expr, column, over)
 
         for name, cols, unique in draft.indexes:
-            iname = name or self.pg_name(draft.name, tname, *cols, "idx")
+            iname = self._identifier(name, "index") if name else self.pg_name(draft.name, tname, *cols, "idx")
             iids = field_ids(cols, "index", iname)
             if iids:
                 table["indexes"].append(
@@ -246,8 +246,10 @@ class SchemaBuilder:
             if f["data_type"] == "text" and not f["config"].get("choices"):
                 f["config"]["choices"] = choice[1]
                 return
-        text_columns = {f["field_name"] for f in fields.values() if f["data_type"] == "text"}
-        text = expression_text(simplify_check(node, text_columns))
+        cname = self._identifier(cname, "constraint")
+        text_columns = {col for col, f in fields.items() if f["data_type"] == "text"}
+        renames = {col: f["field_name"] for col, f in fields.items() if col != f["field_name"]}
+        text = expression_text(simplify_check(node, text_columns, renames))
         problem = check_expression_problem(text, {f["field_name"] for f in fields.values()})
         if problem:
             self.report("check constraint", f"{tname}.{cname}", f"{problem} Skipped.")
@@ -290,7 +292,11 @@ class SchemaBuilder:
             )
             return None
         tname = target[0]["table_name"]
-        name = fk.name or self.pg_name(fk.table, tname, fk.columns[0], "fkey")
+        name = (
+            self._identifier(fk.name, "foreign key")
+            if fk.name
+            else self.pg_name(fk.table, tname, fk.columns[0], "fkey")
+        )
         one_to_one = fk.one_to_one if fk.one_to_one is not None else _is_single_key(*target)
         return {
             "id": fk.id or ids.relationship_id(name, tname),

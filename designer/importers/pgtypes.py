@@ -247,10 +247,16 @@ def columns_in(node: Any) -> list[str]:
     return found
 
 
-def simplify_check(node: Any, text_columns: set[str]) -> Any:
+def simplify_check(node: Any, text_columns: set[str], renames: dict[str, str] | None = None) -> Any:
     """Drop the casts PostgreSQL adds when it stores a CHECK (``(0)::numeric``, ``(name)::text``), so an
     expression read from the catalogs prints as it was written: casts of literals, and casts of text
-    columns to text/varchar. Casts the author wrote on other columns stay."""
+    columns to text/varchar. Casts the author wrote on other columns stay. Columns imported under another
+    name (``"Name"`` → ``name``) are renamed in ``renames``."""
+    renames = renames or {}
+    if isinstance(node, ast.ColumnRef) and isinstance(node.fields[-1], ast.String):
+        if node.fields[-1].sval in renames:
+            return ast.ColumnRef(fields=(ast.String(sval=renames[node.fields[-1].sval]),))
+        return node
     if isinstance(node, ast.TypeCast):
         arg = node.arg
         target = node.typeName.names[-1].sval if node.typeName else ""
@@ -262,13 +268,13 @@ def simplify_check(node: Any, text_columns: set[str]) -> Any:
             and isinstance(arg.fields[-1], ast.String)
             and arg.fields[-1].sval in text_columns
         ):
-            return arg
+            return simplify_check(arg, text_columns, renames)
     if isinstance(node, ast.Node):
         for attr in node:
             value = getattr(node, attr)
             if isinstance(value, ast.Node | tuple):
-                setattr(node, attr, simplify_check(value, text_columns))
+                setattr(node, attr, simplify_check(value, text_columns, renames))
         return node
     if isinstance(node, tuple):
-        return tuple(simplify_check(item, text_columns) for item in node)
+        return tuple(simplify_check(item, text_columns, renames) for item in node)
     return node
