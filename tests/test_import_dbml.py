@@ -209,3 +209,10 @@ def test_dbml_with_an_invalid_design_is_refused_with_the_rule():
             "Table b {\n  id int [pk]\n  a_id int [not null, ref: > a.id]\n}\n"
         )
     assert "form a cycle" in " ".join(caught.value.messages)
+
+
+def test_same_table_name_in_two_schemas_keeps_the_first_and_names_the_second():
+    result = read_dbml("Table a.t {\n  id int [pk]\n}\nTable b.t {\n  id int [pk]\n  x int\n}\n")
+    assert result.table_names == ["t"]
+    assert [f["field_name"] for f in result.snapshot["tables"][0]["fields"]] == ["id"]
+    assert [(u.kind, u.name) for u in result.unsupported] == [("table", "b.t")]

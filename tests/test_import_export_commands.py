@@ -79,3 +79,12 @@ def test_import_from_a_live_database(admin, scratch):  # noqa: F811
     scratch.run(schema, CHINOOK.read_text(encoding="utf-8"))
     output = run("import", deploy_url(), "--format", "live", "--schema", schema, "--project", "Live")
     assert "11 table(s)" in output and "Imported 'Live'" in output
+
+
+def test_a_json_snapshot_that_breaks_design_rules_is_refused_at_once(admin, tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text(
+        '{"format": 1, "tables": [{"id": "t", "table_name": "Bad Name", "fields": []}], "relationships": []}'
+    )
+    with pytest.raises(CommandError, match="Table name 'Bad Name' must start with a lowercase letter"):
+        run("import", str(bad), "--format", "json", "--dry-run")

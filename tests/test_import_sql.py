@@ -234,3 +234,19 @@ def test_quoted_pascal_case_names_are_imported_in_snake_case_and_each_rename_is_
     assert [r["name"] for r in snap["relationships"]] == ["fk_album_artist_id"]
     assert any("'FK_AlbumArtistId'" in n and "'fk_album_artist_id'" in n for n in result.notes)
     assert result.unsupported == []
+
+
+def test_scripts_that_drop_recreate_and_rename_are_read_as_postgresql_would_run_them():
+    result = read_sql(
+        "DROP TABLE IF EXISTS a;\n"
+        "CREATE TABLE a (id int PRIMARY KEY);\n"
+        "CREATE TABLE IF NOT EXISTS a (id int PRIMARY KEY, extra text);\n"
+        "CREATE TABLE scratch (id int PRIMARY KEY, a_id int REFERENCES a);\n"
+        "DROP TABLE scratch;\n"
+        "ALTER TABLE a RENAME COLUMN id TO a_id;\n"
+    )
+    assert result.table_names == ["a"]
+    assert [f["field_name"] for f in result.snapshot["tables"][0]["fields"]] == ["id"]
+    assert result.snapshot["relationships"] == []
+    assert [(u.kind, u.name) for u in result.unsupported] == [("rename", "a.id → a_id")]
+    assert any("scratch is created and then dropped" in n for n in result.notes)

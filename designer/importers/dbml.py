@@ -75,6 +75,13 @@ class _DbmlReader:
 
     def _table(self, table: Any) -> None:
         b = self.b
+        if table.name in b.tables:
+            b.report(
+                "table",
+                f"{table.schema}.{table.name}",
+                "a table of that name is already imported from another schema; skipped",
+            )
+            return
         if table.schema and table.schema != "public":
             b.notes.append(f"table {table.schema}.{table.name} imported as {table.name} (schemas are not kept)")
         draft = b.add_table(table.name, _note(table.note))

@@ -144,6 +144,9 @@ class _SqlReader:
             self.b.report("typed table", qualified, "tables OF a composite type are not supported; not imported")
             return
         if rel.relname in self.b.tables:
+            if stmt.if_not_exists:
+                self.ignored["CREATE TABLE IF NOT EXISTS of an existing table"] += 1
+                return
             raise self.fail(f"Table {rel.relname!r} is created twice.")
         table = self.b.add_table(rel.relname)
         if rel.relpersistence == "t":
@@ -354,6 +357,31 @@ class _SqlReader:
             "domain",
             name,
             f"its columns use the base type {type_text(stmt.typeName)}; the domain's own constraints are not kept",
+        )
+
+    def _on_DropStmt(self, stmt: ast.DropStmt) -> None:  # noqa: N802
+        """``DROP TABLE`` undoes an earlier CREATE in the same script (dump scripts drop before they create)."""
+        kind = stmt.removeType.name.removeprefix("OBJECT_")
+        if stmt.removeType != ObjectType.OBJECT_TABLE:
+            self.ignored[f"DROP {kind}"] += 1
+            return
+        for names in stmt.objects:
+            parts = [n.sval for n in names]
+            if len(parts) > 1 and parts[-2] != self.schema:
+                continue
+            if self.b.tables.pop(parts[-1], None) is not None:
+                self.b.foreign_keys = [fk for fk in self.b.foreign_keys if parts[-1] not in (fk.table, fk.ref_table)]
+                self.b.notes.append(f"table {parts[-1]} is created and then dropped by the script; not imported")
+        self.ignored["DROP TABLE"] += 1
+
+    def _on_RenameStmt(self, stmt: ast.RenameStmt) -> None:  # noqa: N802
+        target = stmt.relation.relname if stmt.relation is not None else "?"
+        if stmt.subname:
+            target = f"{target}.{stmt.subname}"
+        self.b.report(
+            "rename",
+            f"{target} → {stmt.newname}",
+            "renames in a script are not replayed; the import shows the names before the rename",
         )
 
     def _on_CommentStmt(self, stmt: ast.CommentStmt) -> None:  # noqa: N802
