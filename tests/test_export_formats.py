@@ -5,6 +5,7 @@ and SQLAlchemy models onto PostgreSQL and back to the same design, Django models
 from __future__ import annotations
 
 import importlib.util
+import json
 import sqlite3
 import subprocess
 import sys
@@ -230,3 +231,80 @@ def test_django_models_pass_check_and_makemigrations_in_a_scratch_app(chinook, s
         assert migrate.returncode == 0, migrate.stdout + migrate.stderr
         for table in design["tables"]:
             assert f'CREATE TABLE "{table["table_name"]}"' in migrate.stdout
+
+
+# What Django cannot say on PostgreSQL: timestamp without time zone, numeric without precision.
+DJANGO_TYPES = {
+    '{"kind": "timestamp"}': '{"kind": "timestamptz"}',
+    '{"kind": "decimal"}': '{"kind": "decimal", "precision": 1000, "scale": 500}',
+}
+
+
+def _columns(snapshot) -> dict[str, list[tuple]]:
+    """Per table: (column, family, options without identity, required) — what Django's migrate must create
+    (in name order: Django adds foreign keys to later models after the table)."""
+    return {
+        t["table_name"]: sorted(
+            (
+                f["field_name"],
+                f["data_type"],
+                json.dumps({k: v for k, v in f["config"].items() if k != "identity"}, sort_keys=True),
+                f["required"],
+            )
+            for f in t["fields"]
+        )
+        for t in snapshot["tables"]
+    }
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_django_models_migrate_onto_postgresql_creates_the_designed_columns(chinook, tricky, drawn, scratch, tmp_path):  # noqa: F811
+    from django.db import connection
+
+    from tests.pg_scratch import deploy_url
+
+    params = connection.settings_dict  # the deploy database lives on the same server
+    target = deploy_url().rsplit("/", 1)[1]
+    for n, design in enumerate((chinook, tricky, project_snapshot(drawn))):
+        schema = scratch.schema()
+        workdir = tmp_path / f"pg{n}"
+        (workdir / "scratchapp" / "migrations").mkdir(parents=True)
+        (workdir / "scratchapp" / "__init__.py").write_text("")
+        (workdir / "scratchapp" / "migrations" / "__init__.py").write_text("")
+        (workdir / "scratchapp" / "models.py").write_text(to_django(design))
+        database = {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": target,
+            "USER": params["USER"],
+            "PASSWORD": params["PASSWORD"],
+            "HOST": params["HOST"],
+            "PORT": params["PORT"],
+            "OPTIONS": {"options": f"-c search_path={schema}"},
+        }
+        settings_text = SCRATCH_SETTINGS.replace(
+            'DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}',
+            f"DATABASES = {{'default': {database!r}}}",
+        )
+        (workdir / "scratch_settings.py").write_text(settings_text)
+        for args in (("makemigrations", "scratchapp"), ("migrate", "scratchapp")):
+            done = run_django(workdir, *args)
+            assert done.returncode == 0, done.stdout + done.stderr
+        live = _columns(introspect(scratch.conn, schema))
+        live.pop("django_migrations")
+        expected = _columns(design)
+        if design is tricky:  # Django needs a key: the keyless table's id column becomes one (NOT NULL)
+            expected["log_line"] = sorted(
+                [c for c in expected["log_line"] if c[0] != "id"] + [("id", "number", '{"kind": "integer"}', True)]
+            )
+        for table, columns in expected.items():
+            expected[table] = [(n, fam, DJANGO_TYPES.get(cfg, cfg), req) for n, fam, cfg, req in columns]
+        differences = {
+            t: (
+                sorted(set(live.get(t, [])) - set(expected.get(t, []))),
+                sorted(set(expected.get(t, [])) - set(live.get(t, []))),
+            )
+            for t in set(live) | set(expected)
+            if live.get(t) != expected.get(t)
+        }
+        assert differences == {}, differences

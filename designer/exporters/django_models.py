@@ -17,7 +17,7 @@ from typing import Any
 from designer.schema.snapshot import Snapshot
 
 from . import ExportFormat, register
-from .common import foreign_keys, header, pk_fields, prepare
+from .common import choices_check_name, foreign_keys, header, pk_fields, prepare
 
 ON_DELETE = {
     "cascade": "CASCADE",
@@ -102,7 +102,10 @@ def _field_class(field: dict[str, Any], is_single_pk: bool) -> tuple[str, list[s
             cls = {"smallint": "SmallAutoField", "bigint": "BigAutoField"}.get(kind, "AutoField")
         elif kind == "decimal":
             cls = "DecimalField"
-            args += [f"max_digits={config.get('precision') or 65}", f"decimal_places={config.get('scale', 0) or 0}"]
+            if config.get("precision"):
+                args += [f"max_digits={config['precision']}", f"decimal_places={config.get('scale', 0)}"]
+            else:  # Django needs both; PostgreSQL's numeric allows up to 1000 digits
+                args += ["max_digits=1000", "decimal_places=500"]
         else:
             cls = {"smallint": "SmallIntegerField", "bigint": "BigIntegerField", "float": "FloatField"}.get(
                 kind, "IntegerField"
@@ -199,7 +202,16 @@ def _model(table: dict, snap: Snapshot, fks: dict, classes: dict, fk_count: dict
         args += _common_args(field, attribute, is_pk)
         if cls.endswith("AutoField"):
             args = [a for a in args if not a.startswith("db_default")]
-        field_lines.append(f"    {attribute} = models.{cls}({', '.join(args)})")
+        note = ""
+        if field["data_type"] == "date" and field["config"].get("kind") == "timestamp":
+            note = "  # the design says timestamp without time zone; Django's DateTimeField is timestamptz"
+        elif (
+            field["data_type"] == "number"
+            and field["config"].get("kind") == "decimal"
+            and not field["config"].get("precision")
+        ):
+            note = "  # unbounded numeric in the design; Django needs max_digits and decimal_places"
+        field_lines.append(f"    {attribute} = models.{cls}({', '.join(args)}){note}")
     if len(keys) > 1:
         lines.append(
             f"    pk = models.CompositePrimaryKey({', '.join(repr(_attname(attr_of[k['id']], k, fks)) for k in keys)})"
@@ -209,6 +221,11 @@ def _model(table: dict, snap: Snapshot, fks: dict, classes: dict, fk_count: dict
     if table["description"]:
         meta.append(f"        db_table_comment = {table['description']!r}")
     constraints, indexes = [], []
+    for field in table["fields"]:  # choices are enforced by the database too, as in the design
+        if field["data_type"] == "text" and field["config"].get("choices"):
+            condition = f"models.Q({attr_of[field['id']]}__in={field['config']['choices']!r})"
+            name = choices_check_name(table, field)
+            constraints.append(f"models.CheckConstraint(condition={condition}, name={name!r})")
     for c in table["constraints"]:
         if c["kind"] == "unique":
             names = [attr_of[i] for i in c["fields"]]
