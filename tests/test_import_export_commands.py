@@ -88,3 +88,19 @@ def test_a_json_snapshot_that_breaks_design_rules_is_refused_at_once(admin, tmp_
     )
     with pytest.raises(CommandError, match="Table name 'Bad Name' must start with a lowercase letter"):
         run("import", str(bad), "--format", "json", "--dry-run")
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("mysql://root@db/x", "A live import needs a PostgreSQL URL such as postgresql://user@host:5432/dbname."),
+        ("postgresql://", "Give the server and the database name in the URL"),
+        ("postgresql://postgres@127.0.0.1:5432/", "Give the server and the database name in the URL"),
+        ("postgresql://postgres:s3cret@127.0.0.1:99999/db", "Cannot read|invalid port"),
+        ("postgresql://postgres:s3cret@127.0.0.1:5432/no_such_db_here", 'database "no_such_db_here" does not exist'),
+    ],
+)
+def test_bad_database_urls_get_a_clear_message_without_the_password(admin, url, message):
+    with pytest.raises(CommandError, match=message) as caught:
+        run("import", url, "--format", "live", "--dry-run")
+    assert "s3cret" not in str(caught.value)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 from collections import defaultdict
 from typing import Any
+from urllib.parse import urlsplit
 
 import psycopg
 
@@ -155,7 +156,11 @@ def introspect_with_report(url_or_conn: str | psycopg.Connection, schema: str = 
                 options="-c default_transaction_read_only=on -c statement_timeout=30s -c lock_timeout=5s",
             )
         except psycopg.Error as exc:
-            raise ImportSyntaxError(f"Cannot connect to the database: {_first_line(exc)}") from exc
+            message = _first_line(exc)
+            password = _password(url)
+            if password:
+                message = message.replace(password, "***")
+            raise ImportSyntaxError(f"Cannot connect to the database: {message}") from exc
         with conn:
             return _read(conn, schema)
     return _read(url_or_conn, schema)
@@ -165,6 +170,13 @@ def introspect_with_report(url_or_conn: str | psycopg.Connection, schema: str = 
 def _default_node(text: str):
     """A column default as PostgreSQL prints it, parsed (cached: ``0``, ``now()`` repeat a lot; read only)."""
     return parse_expression(text)
+
+
+def _password(url: str) -> str | None:
+    try:
+        return urlsplit(url).password
+    except ValueError:
+        return None
 
 
 def _first_line(exc: Exception) -> str:

@@ -7,6 +7,8 @@ design of an existing one replaced — or nothing at all.
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django.core.exceptions import ValidationError
 
 from designer.importers import ImportResult, ImportSyntaxError, read
@@ -28,8 +30,8 @@ def read_import(source: str, fmt: str, *, schema: str = "public") -> ImportResul
         raise ValidationError(
             {"source": [f"The input is {len(source):,} characters; the limit is {MAX_SOURCE_CHARS:,}."]}
         )
-    if fmt == "live" and not source.strip().startswith(("postgres://", "postgresql://")):
-        raise ValidationError({"source": ["A live import needs a PostgreSQL URL: postgresql://user@host:5432/dbname."]})
+    if fmt == "live":
+        _check_url(source.strip())
     try:
         return read(source.strip() if fmt == "live" else source, fmt, schema=(schema or "public").strip())
     except ImportSyntaxError as exc:
@@ -39,6 +41,20 @@ def read_import(source: str, fmt: str, *, schema: str = "public") -> ImportResul
         if hasattr(exc, "error_dict"):
             raise
         raise ValidationError({"source": ["The schema reads, but it breaks design rules:", *exc.messages]}) from exc
+
+
+def _check_url(url: str) -> None:
+    """A live import names its server and database explicitly (no silent local-socket defaults)."""
+    example = "postgresql://user@host:5432/dbname"
+    if not url.startswith(("postgres://", "postgresql://")):
+        raise ValidationError({"source": [f"A live import needs a PostgreSQL URL such as {example}."]})
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError as exc:
+        raise ValidationError({"source": [f"The URL cannot be read ({exc}); write it like {example}."]}) from exc
+    if not host or not parts.path.strip("/"):
+        raise ValidationError({"source": [f"Give the server and the database name in the URL, like {example}."]})
 
 
 def apply_import(result: ImportResult, *, actor, project: Project | None = None, name: str | None = None) -> Project:
