@@ -1,6 +1,6 @@
 from django.urls import path
 
-from designer.views import deploy, designer, organise, panel, projects, versions
+from designer.views import deploy, designer, exports, imports, organise, panel, projects, versions
 
 app_name = "designer"
 
@@ -16,7 +16,7 @@ urlpatterns = [
     path(P + "settings/members", projects.member_set, name="member-set"),
     path(P + "settings/members/remove", projects.member_remove, name="member-remove"),
     path(P + "diagram.svg", designer.diagram_svg, name="diagram"),
-    path(P + "export/<str:key>", designer.export, name="export"),
+    path(P + "export/<slug:key>/", exports.export_download, name="export"),
     path(P + "arrange", designer.arrange, name="arrange"),
     path(P + "tables/", designer.table_list, name="tables"),
     path(T, panel.table_panel, name="table"),
@@ -44,7 +44,7 @@ urlpatterns = [
     path(P + "notes/<uuid:note_id>/", organise.note_edit, name="note-edit"),
     path(P + "notes/<uuid:note_id>/delete", organise.note_delete, name="note-delete"),
     path(P + "notes/<uuid:note_id>/move", organise.note_move, name="note-move"),
-        path(P + "versions/", versions.version_list, name="version-list"),
+    path(P + "versions/", versions.version_list, name="version-list"),
     path(P + "versions/compare/", versions.version_compare, name="version-compare"),
     path(P + "versions/<int:number>/restore/", versions.version_restore, name="version-restore"),
     path(P + "deploy/", deploy.deploy_page, name="deploy"),
@@ -54,4 +54,15 @@ urlpatterns = [
     path(P + "deploy/rollback/", deploy.rollback, name="deploy-rollback"),
     path(P + "deploy/drift/", deploy.drift, name="deploy-drift"),
     path(P + "deploy/purge/", deploy.purge, name="deploy-purge"),
+    path("import/", imports.import_page, name="import"),
+    path("import/preview/", imports.preview, name="import-preview"),
+    path("import/confirm/", imports.confirm, name="import-confirm"),
+    path(P + "import/", imports.import_page, name="project-import"),
+    path(P + "import/preview/", imports.preview, name="project-import-preview"),
+    path(P + "import/confirm/", imports.confirm, name="project-import-confirm"),
+    path(
+        P + "versions/<int:number>/export/<slug:key>/",
+        exports.export_download,
+        name="version-export",
+    ),
 ]

@@ -33,7 +33,7 @@ def register(fmt: ExportFormat) -> ExportFormat:
 
 
 def _load() -> None:
-    from . import json_snapshot, mermaid  # noqa: F401
+    from . import dbml, ddl, django_models, json_snapshot, mermaid, sqlalchemy_models  # noqa: F401
 
 
 _load()

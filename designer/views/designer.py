@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils.text import slugify
@@ -17,7 +17,6 @@ from designer.services import layout as layout_service
 from designer.services import tables as table_service
 from designer.services.diagram import load_diagram
 from designer.services.permissions import can_edit, role_of
-from designer.services.snapshots import project_snapshot
 
 from ._htmx import diagram_changed, refusals_as_403, retarget, trigger
 from .panel import panel_context
@@ -70,17 +69,6 @@ def diagram_svg(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_GET
-def export(request: HttpRequest, slug: str, key: str) -> HttpResponse:
-    """Download the project's design in a registered export format."""
-    project = get_project_for(request, slug)
-    fmt = FORMATS.get(key)
-    if fmt is None:
-        raise Http404(f"No export format {key!r}. Available: {', '.join(sorted(FORMATS))}.")
-    response = HttpResponse(fmt.render(project_snapshot(project)), content_type=fmt.content_type)
-    response["Content-Disposition"] = f'attachment; filename="{slugify(project.slug)}.{fmt.extension}"'
-    return response
-
-
 def _table_list_context(request: HttpRequest, project) -> dict:
     q = (request.GET.get("q") or "").strip()
     tables = DataTable.objects.filter(project=project).order_by("table_name")

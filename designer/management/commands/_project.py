@@ -18,3 +18,19 @@ def find_project(ref: str) -> Project:
         known = ", ".join(Project.objects.values_list("slug", flat=True)[:20]) or "none"
         raise CommandError(f"No project {ref!r} (give its slug, name or id). Known projects: {known}.")
     return project
+
+
+def find_actor(username: str | None):
+    """The user a command acts as: ``username``, else the first superuser or staff user."""
+    from django.contrib.auth import get_user_model
+
+    User = get_user_model()
+    if username:
+        actor = User.objects.filter(username=username).first()
+        if actor is None:
+            raise CommandError(f"No user named {username!r}.")
+        return actor
+    actor = User.objects.filter(is_superuser=True).first() or User.objects.filter(is_staff=True).first()
+    if actor is None:
+        raise CommandError("No staff user to own the project; pass --user NAME (or run createsuperuser).")
+    return actor

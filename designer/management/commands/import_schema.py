@@ -3,13 +3,14 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from designer.models import Project
 from designer.schema.snapshot import loads, schema_hash
 from designer.services.snapshots import import_snapshot, project_snapshot
+
+from ._project import find_actor
 
 
 class Command(BaseCommand):
@@ -25,7 +26,7 @@ class Command(BaseCommand):
             text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
         except OSError as exc:
             raise CommandError(f"Cannot read {file}: {exc.strerror}") from exc
-        owner = self._owner(user)
+        owner = find_actor(user)
         try:
             snapshot = loads(text)
             if project and Project.objects.filter(name=project, is_active=True).exists():
@@ -35,15 +36,3 @@ class Command(BaseCommand):
             raise CommandError("The schema was not imported:\n  - " + "\n  - ".join(exc.messages)) from exc
         digest = schema_hash(project_snapshot(created))
         self.stdout.write(f"Imported {created.name!r} (slug {created.slug}, schema_hash {digest})")
-
-    def _owner(self, username: str | None):
-        User = get_user_model()
-        if username:
-            owner = User.objects.filter(username=username).first()
-            if owner is None:
-                raise CommandError(f"No user named {username!r}.")
-            return owner
-        owner = User.objects.filter(is_superuser=True).first() or User.objects.filter(is_staff=True).first()
-        if owner is None:
-            raise CommandError("No staff user to own the project; pass --user NAME (or run createsuperuser).")
-        return owner

@@ -1,0 +1,291 @@
+"""DBML (the dbdiagram.io language) → snapshot, parsed by pydbml.
+
+Held by the model: tables and their notes, columns with settings (pk, not null, unique, increment,
+default, note, inline ref), composite primary keys and indexes (``indexes { (a, b) [pk | unique, name] }``),
+refs (``>``, ``<``, ``-`` with ``delete:``/``update:`` actions), enums (→ text with choices), the project
+name and note. Named in the report: many-to-many refs, table groups, sticky notes, expression and
+non-btree indexes, header colours, types without an equivalent.
+
+A unique index whose note is exactly ``unique constraint`` is read as a table-level UNIQUE constraint:
+that is how the DBML exporter writes constraints, which DBML has no syntax for.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pyparsing
+from pydbml import PyDBML
+from pydbml import exceptions as dbml_errors
+from pydbml.classes import Enum, Expression
+
+from . import ImportResult, ImportSyntaxError
+from .builder import ACTIONS, ColumnDraft, ForeignKeyDraft, SchemaBuilder
+from .pgtypes import ColumnType, map_type, parse_expression, read_default, type_name_of
+
+UNIQUE_CONSTRAINT_NOTE = "unique constraint"
+META_PREFIX = "tablewright:"
+
+
+def read_dbml(text: str) -> ImportResult:
+    """Read DBML. Raises ``ImportSyntaxError`` with the line, column and what was expected."""
+    try:
+        db = PyDBML(text)
+    except pyparsing.ParseBaseException as exc:
+        raise ImportSyntaxError(_explain(exc), line=exc.lineno, column=exc.col) from exc
+    except (dbml_errors.TableNotFoundError, dbml_errors.ColumnNotFoundError) as exc:
+        raise ImportSyntaxError(_missing_message(str(exc)), line=_line_of_missing(text, str(exc))) from exc
+    except (dbml_errors.DatabaseValidationError, dbml_errors.DBMLError, dbml_errors.DuplicateReferenceError) as exc:
+        raise ImportSyntaxError(
+            f"{str(exc).rstrip('.')}: each table, enum and ref may be defined only once.",
+            line=_line_of_duplicate(text, str(exc)),
+        ) from exc
+    return _DbmlReader(db).read()
+
+
+class _DbmlReader:
+    def __init__(self, db: Any) -> None:
+        self.db = db
+        self.b = SchemaBuilder("dbml")
+        self.enums = {e.name: [item.name for item in e.items] for e in db.enums}
+
+    def read(self) -> ImportResult:
+        db, b = self.db, self.b
+        if db.project is not None:
+            b.project["name"] = db.project.name or ""
+            b.project["description"] = _note(db.project.note)
+        for table in db.tables:
+            self._table(table)
+        for ref in db.refs:
+            self._ref(ref)
+        for group in db.table_groups:
+            members = ", ".join(t.name for t in group.items)
+            b.report(
+                "table group", group.name, f"groups ({members}) are not held by the designer; tables imported ungrouped"
+            )
+        for sticky in getattr(db, "sticky_notes", []):
+            b.report("sticky note", sticky.name, "free-standing notes are not held by the designer; not imported")
+        for enum in db.enums:
+            b.notes.append(
+                f"enum {enum.name}: its columns become text with choices ({', '.join(self.enums[enum.name])})"
+            )
+        return b.build()
+
+    def _table(self, table: Any) -> None:
+        b = self.b
+        if table.name in b.tables:
+            b.report(
+                "table",
+                f"{table.schema}.{table.name}",
+                "a table of that name is already imported from another schema; skipped",
+            )
+            return
+        if table.schema and table.schema != "public":
+            b.notes.append(f"table {table.schema}.{table.name} imported as {table.name} (schemas are not kept)")
+        draft = b.add_table(table.name, _note(table.note))
+        meta = self._meta(table.comment, f"table {table.name}")
+        draft.overrides = {
+            k: v for k, v in meta.items() if k in ("id", "name", "status", "fields", "indexes", "constraints")
+        }
+        for check in meta.get("checks", []):
+            draft.checks.append((check["name"], check["expression"], None))
+        for rel in meta.get("many_to_many", []):
+            b.many_to_many.append(rel | {"junction_table": table.name})
+        if getattr(table, "header_color", None):
+            b.notes.append(f"{table.name}: header colour {table.header_color} dropped")
+        pk_cols: list[str] = []
+        for column in table.columns:
+            ctype = self._type(column.type, f"{table.name}.{column.name}")
+            col = b.add_column(
+                draft,
+                ColumnDraft(
+                    column.name, ctype, required=bool(column.not_null or column.pk), description=_note(column.note)
+                ),
+            )
+            if column.pk:
+                pk_cols.append(column.name)
+            if column.unique:
+                draft.uniques.append((None, [column.name]))
+            if column.autoinc:
+                if ctype.family == "number" and ctype.config.get("kind") in ("smallint", "integer", "bigint"):
+                    ctype.config["identity"] = True
+                    col.required = True
+                else:
+                    b.report("increment", f"{table.name}.{column.name}", "increment needs an integer column; dropped")
+            if column.default is not None:
+                self._default(draft.name, col, column.default)
+        pk_name = None
+        for index in table.indexes:
+            name = index.name
+            subjects = index.subjects
+            where = f"{table.name}.{name or 'index'}"
+            if any(not hasattr(s, "table") for s in subjects):
+                b.report("expression index", where, "indexes on expressions are not supported; skipped")
+                continue
+            cols = [s.name for s in subjects]
+            if index.pk:
+                pk_cols, pk_name = cols, name
+            elif index.type and index.type.lower() != "btree":
+                b.report("index", where, f"{index.type} indexes are not supported (only btree); skipped")
+            elif index.unique and _note(index.note) == UNIQUE_CONSTRAINT_NOTE:
+                draft.uniques.append((name, cols))
+            else:
+                draft.indexes.append((name, cols, bool(index.unique)))
+        if pk_cols:
+            draft.primary_key = (pk_name, pk_cols)
+
+    def _meta(self, comment: str | None, where: str) -> dict[str, Any]:
+        """The ``// tablewright: {…}`` line Tablewright's own DBML export writes above a table or ref."""
+        for line in (comment or "").splitlines():
+            if line.strip().startswith(META_PREFIX):
+                try:
+                    meta = json.loads(line.strip()[len(META_PREFIX) :])
+                except json.JSONDecodeError:
+                    self.b.notes.append(f"{where}: unreadable '{META_PREFIX}' comment ignored")
+                    return {}
+                return meta if isinstance(meta, dict) else {}
+        return {}
+
+    def _type(self, dbml_type: Any, where: str) -> ColumnType:
+        if isinstance(dbml_type, Enum):
+            return ColumnType(
+                "text", {"choices": list(self.enums[dbml_type.name])}, note=f"enum {dbml_type.name} → text with choices"
+            )
+        text = str(dbml_type).strip()
+        parsed = type_name_of(text)
+        if parsed is None:
+            return ColumnType("text", unsupported=f"type {text} has no equivalent; imported as text")
+        ctype, _serial = map_type(parsed, enums_by_name=self.enums)
+        return ctype
+
+    def _default(self, table: str, col: ColumnDraft, value: Any) -> None:
+        where = f"{table}.{col.name}"
+        if isinstance(value, Expression):
+            node = parse_expression(value.text)
+            if node is None:
+                self.b.report("default", where, f"default `{value.text}` is not a SQL expression; dropped")
+                return
+            default, sequence, problem = read_default(node, col.ctype)
+            if sequence:
+                col.ctype.config["identity"] = True
+        else:
+            literal = ("true" if value else "false") if isinstance(value, bool) else str(value)
+            node = parse_expression("'" + literal.replace("'", "''") + "'")
+            default, _sequence, problem = read_default(node, col.ctype)
+        if problem:
+            self.b.report("default", where, problem)
+        else:
+            col.default = default
+
+    def _ref(self, ref: Any) -> None:
+        label = ref.name or f"{ref.col1[0].table.name}.{ref.col1[0].name} {ref.type} {ref.col2[0].table.name}"
+        if ref.type == "<>":
+            self._many_to_many(ref, label)
+            return
+        many, one = (ref.col2, ref.col1) if ref.type == "<" else (ref.col1, ref.col2)
+        meta = self._meta(getattr(ref, "comment", None), f"ref {label}")
+        self.b.foreign_keys.append(
+            ForeignKeyDraft(
+                ref.name or None,
+                many[0].table.name,
+                [c.name for c in many],
+                one[0].table.name,
+                [c.name for c in one],
+                on_delete=ACTIONS.get((ref.on_delete or "no action").lower(), "no_action"),
+                on_update=ACTIONS.get((ref.on_update or "no action").lower(), "no_action"),
+                one_to_one=ref.type == "-",
+                id=meta.get("id"),
+                status=meta.get("status", "draft"),
+            )
+        )
+
+    def _many_to_many(self, ref: Any, label: str) -> None:
+        """``a.id <> b.id``: a generated junction table holding two foreign keys and a composite key, as
+        the designer draws a many-to-many relationship."""
+        b = self.b
+        if len(ref.col1) != 1 or len(ref.col2) != 1:
+            b.report("many-to-many ref", label, "composite many-to-many refs are not supported; not imported")
+            return
+        ends = [(c.table.name, c.name) for c in (ref.col1[0], ref.col2[0])]
+        junction = f"{ends[0][0]}_{ends[1][0]}"[:63]
+        if junction in b.tables:
+            b.report("many-to-many ref", label, f"its junction table name {junction} is taken; not imported")
+            return
+        name = ref.name or junction
+        draft = b.add_table(junction, f"Junction of {ends[0][0]} and {ends[1][0]} (many-to-many {name}).")
+        taken: set[str] = set()
+        actions = {
+            "on_delete": ACTIONS.get((ref.on_delete or "no action").lower(), "no_action"),
+            "on_update": ACTIONS.get((ref.on_update or "no action").lower(), "no_action"),
+        }
+        columns = []
+        for table, column in ends:
+            ctype = b.tables[table].columns[column].ctype
+            config = {k: v for k, v in ctype.config.items() if k != "identity"}
+            col = column if column.startswith(table) else f"{table}_{column}"
+            col = col[:63] if col[:63] not in taken else f"{col[:60]}_to"
+            taken.add(col)
+            b.add_column(draft, ColumnDraft(col, ColumnType(ctype.family, config), required=True))
+            b.foreign_keys.append(ForeignKeyDraft(None, junction, [col], table, [column], **actions))
+            columns.append(col)
+        draft.primary_key = (None, columns)
+        b.many_to_many.append(
+            {
+                "name": name,
+                "source_table": ends[0][0],
+                "source_field": ends[0][1],
+                "target_table": ends[1][0],
+                "target_field": ends[1][1],
+                "junction_table": junction,
+                **actions,
+            }
+        )
+        b.notes.append(f"many-to-many ref {label}: generated junction table {junction}")
+
+
+def _note(note: Any) -> str:
+    return str(getattr(note, "text", note) or "") if note is not None else ""
+
+
+def _explain(exc: pyparsing.ParseBaseException) -> str:
+    """pyparsing's message, made readable: what was found and, briefly, what DBML expects there."""
+    message = str(exc.msg)
+    found = f"found {exc.line[exc.col - 1 :].strip()[:30]!r}" if exc.line.strip() else "found the end of the input"
+    keywords = re.findall(r"'([A-Za-z][A-Za-z :]*)'", message)
+    if message.startswith("Expected") and len(message) > 80 and keywords:
+        unique = list(dict.fromkeys(k.rstrip(":").lower() for k in keywords))
+        hint = ""
+        if "default:" in exc.line.lower() and set(unique) <= {"true", "false", "null"}:
+            hint = (
+                " A default is a number, 'quoted text', true/false/null"
+                " or an `expression in backticks` such as `now()`."
+            )
+        return f"expected one of: {', '.join(unique[:12])}; {found}.{hint}"
+    return f"{message.rstrip('.')}; {found}."
+
+
+def _missing_message(message: str) -> str:
+    return f"{message}. A ref must name a table and column defined in the file (table.column)."
+
+
+def _line_of_missing(text: str, message: str) -> int | None:
+    match = re.search(r"(?:Column|Table) (?:public\.)?(\S+) not present", message)
+    if not match:
+        return None
+    name = re.escape(match.group(1))
+    for number, line in enumerate(text.splitlines(), start=1):
+        if re.search(r"\bref\b", line, re.IGNORECASE) and re.search(rf"\.{name}\b|\b{name}\.", line):
+            return number
+    return None
+
+
+def _line_of_duplicate(text: str, message: str) -> int | None:
+    """The line of the second definition of a duplicated table."""
+    match = re.search(r"^(?:\w+\.)?(\w+)\(", message)
+    if not match:
+        return None
+    pattern = re.compile(rf"^\s*Table\s+(?:\w+\.)?\"?{re.escape(match.group(1))}\"?[\s{{\[]", re.IGNORECASE)
+    hits = [n for n, line in enumerate(text.splitlines(), start=1) if pattern.match(line)]
+    return hits[1] if len(hits) > 1 else None

@@ -1,0 +1,68 @@
+"""Import a schema (DBML, PostgreSQL DDL, a live database, snapshot JSON) into a new or existing project.
+
+``read_import`` reads the source into an :class:`~designer.importers.ImportResult` (nothing written: this
+is the preview); ``apply_import`` writes that result in one transaction — a new project, or the whole
+design of an existing one replaced — or nothing at all.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from django.core.exceptions import ValidationError
+
+from designer.importers import ImportResult, ImportSyntaxError, read
+from designer.models import Project, Role
+
+from .permissions import require_role
+from .snapshots import import_snapshot
+
+MAX_SOURCE_CHARS = 5_000_000
+
+
+def read_import(source: str, fmt: str, *, schema: str = "public") -> ImportResult:
+    """Read ``source`` in ``fmt``. Raises ``ValidationError`` keyed ``source`` (or ``schema``) with what is
+    wrong and where."""
+    if not (source or "").strip():
+        what = "a connection URL such as postgresql://user@host:5432/dbname" if fmt == "live" else "the text"
+        raise ValidationError({"source": [f"Nothing to import: give {what}."]})
+    if len(source) > MAX_SOURCE_CHARS:
+        raise ValidationError(
+            {"source": [f"The input is {len(source):,} characters; the limit is {MAX_SOURCE_CHARS:,}."]}
+        )
+    if fmt == "live":
+        _check_url(source.strip())
+    try:
+        return read(source.strip() if fmt == "live" else source, fmt, schema=(schema or "public").strip())
+    except ImportSyntaxError as exc:
+        key = "schema" if fmt == "live" and "no schema" in exc.messages[0] else "source"
+        raise ValidationError({key: exc.messages}) from exc
+    except ValidationError as exc:
+        if hasattr(exc, "error_dict"):
+            raise
+        raise ValidationError({"source": ["The schema reads, but it breaks design rules:", *exc.messages]}) from exc
+
+
+def _check_url(url: str) -> None:
+    """A live import names its server and database explicitly (no silent local-socket defaults)."""
+    example = "postgresql://user@host:5432/dbname"
+    if not url.startswith(("postgres://", "postgresql://")):
+        raise ValidationError({"source": [f"A live import needs a PostgreSQL URL such as {example}."]})
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError as exc:
+        raise ValidationError({"source": [f"The URL cannot be read ({exc}); write it like {example}."]}) from exc
+    if not host or not parts.path.strip("/"):
+        raise ValidationError({"source": [f"Give the server and the database name in the URL, like {example}."]})
+
+
+def apply_import(result: ImportResult, *, actor, project: Project | None = None, name: str | None = None) -> Project:
+    """Write an import: a new project named ``name`` (default: the name the source gives), or the design of
+    ``project`` replaced. All or nothing."""
+    if project is not None:
+        require_role(project, actor, Role.EDITOR)
+    snapshot = dict(result.snapshot)
+    if project is None and not (name or (snapshot.get("project") or {}).get("name")):
+        name = "Imported schema"
+    return import_snapshot(snapshot, actor=actor, project=project, name=name or None)

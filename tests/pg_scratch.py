@@ -1,0 +1,57 @@
+"""A throw-away PostgreSQL schema in the deploy database, for tests that run DDL and read it back."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pglast
+import psycopg
+import pytest
+
+from designer.importers.sql import META_COMMAND
+
+
+def deploy_url() -> str:
+    from django.conf import settings
+
+    url = settings.DEPLOY_DATABASE_URL
+    if not url.startswith("postgres"):
+        message = "needs DEPLOY_DATABASE_URL=postgres://… for a scratch schema"
+        if os.environ.get("REQUIRE_POSTGRES") == "1":
+            pytest.fail(message + " (REQUIRE_POSTGRES=1)")
+        pytest.skip(message)
+    return url
+
+
+class Scratch:
+    def __init__(self, conn: psycopg.Connection) -> None:
+        self.conn = conn
+        self.names: list[str] = []
+
+    def schema(self) -> str:
+        name = f"t_{uuid.uuid4().hex[:12]}"
+        self.conn.execute(f'CREATE SCHEMA "{name}"')
+        self.names.append(name)
+        return name
+
+    def run(self, schema: str, script: str) -> None:
+        """Run a script with ``schema`` first on the search path, in one transaction."""
+        script = META_COMMAND.sub("", script)
+        with self.conn.transaction():
+            self.conn.execute(f'SET LOCAL search_path TO "{schema}"')
+            for statement in pglast.split(script):
+                if statement.lstrip().upper().startswith(("CREATE DATABASE", "DROP DATABASE")):
+                    continue
+                self.conn.execute(statement)
+
+
+@pytest.fixture
+def scratch():
+    with psycopg.connect(deploy_url(), autocommit=True) as conn:
+        helper = Scratch(conn)
+        try:
+            yield helper
+        finally:
+            for name in helper.names:
+                conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')

@@ -1,0 +1,169 @@
+"""The import pages: paste/upload/URL → preview listing tables and what cannot be imported → one-click
+import in one transaction; errors beside the input; export downloads."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from designer.models import DataTable, Project
+from designer.schema.snapshot import schema_hash
+from designer.services.snapshots import project_snapshot
+from tests.pg_scratch import deploy_url, scratch  # noqa: F401 - fixture
+from tests.test_import_sql import CHINOOK, DATA
+
+pytestmark = pytest.mark.django_db
+
+HX = {"HTTP_HX_REQUEST": "true"}
+
+
+def token_of(response) -> str:
+    match = re.search(r'name="token" value="([^"]+)"', response.content.decode())
+    assert match, response.content.decode()
+    return match.group(1)
+
+
+@pytest.fixture
+def logged_in(client, owner):
+    client.force_login(owner)
+    return client
+
+
+def test_project_list_links_to_the_import_page(logged_in):
+    page = logged_in.get(reverse("designer:project-list")).content.decode()
+    assert f'href="{reverse("designer:import")}"' in page
+    form = logged_in.get(reverse("designer:import")).content.decode()
+    for label in ("Schema text", "Or upload a file", "Database URL (live PostgreSQL)", "Schema", "Preview import"):
+        assert label in form
+
+
+def test_user_pastes_sql_sees_the_preview_then_imports_chinook(logged_in, owner):
+    text = CHINOOK.read_text(encoding="utf-8")
+    response = logged_in.post(
+        reverse("designer:import-preview"), {"format": "sql", "text": text, "name": "Chinook"}, **HX
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert page.count('data-table="') == 11
+    assert "Not imported (0)" in page
+    assert "Import 11 tables" in page
+    token = token_of(response)
+    done = logged_in.post(reverse("designer:import-confirm"), {"token": token, "name": "Chinook"}, **HX)
+    assert done.status_code == 204
+    project = Project.objects.get(name="Chinook")
+    assert done["HX-Redirect"] == project.get_absolute_url()
+    assert DataTable.objects.filter(project=project).count() == 11
+    positions = set(DataTable.objects.filter(project=project).values_list("position_x", "position_y"))
+    assert len(positions) == 11, "every imported table gets its own place on the canvas"
+    again = logged_in.post(reverse("designer:import-confirm"), {"token": token, "name": "Chinook"}, **HX)
+    assert again.status_code == 422 and "expired" in again.content.decode()
+
+
+def test_upload_of_a_dbml_file_lists_every_object_that_cannot_be_imported(logged_in):
+    upload = SimpleUploadedFile("shop.dbml", (DATA / "every_construct.dbml").read_bytes())
+    response = logged_in.post(reverse("designer:import-preview"), {"format": "dbml", "file": upload}, **HX)
+    page = response.content.decode()
+    assert response.status_code == 200
+    for name in ("orders.orders_note_lower_idx", "orders.orders_note_hash_idx", "sales", "welcome"):
+        assert name in page
+    assert "Not imported (4)" in page
+    logged_in.post(reverse("designer:import-confirm"), {"token": token_of(response), "name": "Shop 2"}, **HX)
+    landing = logged_in.get(Project.objects.get(name="Shop 2").get_absolute_url()).content.decode()
+    assert "Imported 6 tables into Shop 2." in landing
+    assert "Not imported (4): expression index orders.orders_note_lower_idx" in landing
+    assert 'name="name" value="shop"' in page, "the DBML Project name is the suggested project name"
+
+
+def test_broken_input_is_shown_beside_the_text_with_its_line(logged_in):
+    response = logged_in.post(
+        reverse("designer:import-preview"), {"format": "dbml", "text": "Table users {\n  id int [pk\n}\n"}, **HX
+    )
+    assert response.status_code == 422
+    page = response.content.decode()
+    assert 'id="source-errors"' in page
+    assert "Line 3, column 1: Expected &#x27;]&#x27;" in page
+    assert "Table users {\n  id int [pk\n}" in page, "the pasted text is kept"
+
+
+def test_import_with_a_taken_name_is_refused_and_nothing_is_written(logged_in, project):
+    response = logged_in.post(
+        reverse("designer:import-preview"), {"format": "sql", "text": "CREATE TABLE a (id int PRIMARY KEY);"}, **HX
+    )
+    done = logged_in.post(reverse("designer:import-confirm"), {"token": token_of(response), "name": "Shop"}, **HX)
+    assert done.status_code == 422
+    assert "A project named &#x27;Shop&#x27; already exists" in done.content.decode()
+    assert not DataTable.objects.filter(table_name="a").exists()
+
+
+def test_editor_replaces_a_project_design_viewer_may_not(client, editor, viewer, shop):
+    project = shop["project"]
+    client.force_login(viewer)
+    assert client.get(reverse("designer:project-import", args=[project.slug])).status_code == 403
+    client.force_login(editor)
+    page = client.get(reverse("designer:project-import", args=[project.slug])).content.decode()
+    assert "replaces the whole design of Shop" in page
+    sql = "CREATE TABLE artist (artist_id int PRIMARY KEY, name varchar(120));"
+    url = reverse("designer:project-import-preview", args=[project.slug])
+    response = client.post(url, {"format": "sql", "text": sql}, **HX)
+    assert "Replace the design of Shop" in response.content.decode()
+    confirm = reverse("designer:project-import-confirm", args=[project.slug])
+    done = client.post(confirm, {"token": token_of(response)}, **HX)
+    assert done.status_code == 204
+    assert list(DataTable.objects.filter(project=project).values_list("table_name", flat=True)) == ["artist"]
+
+
+@pytest.mark.postgres
+def test_user_reads_chinook_from_a_live_database(logged_in, scratch):  # noqa: F811
+    schema = scratch.schema()
+    scratch.run(schema, CHINOOK.read_text(encoding="utf-8"))
+    form = {"format": "live", "url": deploy_url(), "schema": schema, "name": "Live Chinook"}
+    response = logged_in.post(reverse("designer:import-preview"), form, **HX)
+    assert response.status_code == 200, response.content.decode()
+    assert deploy_url() not in response.content.decode(), "the URL is not echoed into the page"
+    logged_in.post(reverse("designer:import-confirm"), {"token": token_of(response), "name": "Live Chinook"})
+    project = Project.objects.get(name="Live Chinook")
+    from designer.importers.sql import read_sql
+
+    assert schema_hash(project_snapshot(project)) == schema_hash(read_sql(CHINOOK.read_text(encoding="utf-8")).snapshot)
+    missing = logged_in.post(reverse("designer:import-preview"), form | {"schema": "nope"}, **HX)
+    assert missing.status_code == 422
+    assert 'id="schema-errors"' in missing.content.decode()
+
+
+def test_each_export_format_is_a_download(logged_in, shop):
+    from designer.exporters import FORMATS
+
+    for key, fmt in FORMATS.items():
+        response = logged_in.get(reverse("designer:export", args=[shop["project"].slug, key]))
+        assert response.status_code == 200, key
+        assert response["Content-Disposition"].startswith("attachment; filename=")
+        assert response["Content-Type"].startswith(fmt.content_type)
+        assert "orders" in response.content.decode()
+
+
+def test_a_saved_version_exports_as_it_was(logged_in, shop, owner):
+    from designer.models import SchemaVersion
+    from designer.services import tables
+
+    project = shop["project"]
+    before = project_snapshot(project)
+    SchemaVersion.objects.create(
+        project=project, version_number=1, schema_hash=schema_hash(before), schema_snapshot=before, created_by=owner
+    )
+    tables.create_table(project, actor=owner, table_name="later")
+    old = logged_in.get(reverse("designer:version-export", args=[project.slug, 1, "postgresql"]))
+    assert old["Content-Disposition"] == 'attachment; filename="shop-v1.sql"'
+    assert "CREATE TABLE orders" in old.content.decode() and "later" not in old.content.decode()
+    assert (
+        "CREATE TABLE later"
+        in logged_in.get(reverse("designer:export", args=[project.slug, "postgresql"])).content.decode()
+    )
+    assert logged_in.get(reverse("designer:version-export", args=[project.slug, 2, "dbml"])).status_code == 404
+
+
+def test_outsider_cannot_export(client, outsider, shop):
+    client.force_login(outsider)
+    assert client.get(reverse("designer:export", args=[shop["project"].slug, "dbml"])).status_code == 404
