@@ -53,6 +53,13 @@ def _layers(nodes: list[str], edges: list[tuple[str, str]]) -> dict[str, int]:
         for child in children[node]:
             if position[child] > position[node]:  # forward edge
                 layer[child] = max(layer[child], layer[node] + 1)
+    # A table nothing points into sits just left of its nearest child, not in the first column: its
+    # connectors then stay short instead of crossing the boxes of the layers in between.
+    has_parent = {child for parent, kids in children.items() for child in kids if child != parent}
+    for node in order:  # children before parents
+        kids = [layer[c] for c in children[node] if position[c] > position[node]]
+        if node not in has_parent and kids:
+            layer[node] = max(layer[node], min(kids) - 1)
     return layer
 
 

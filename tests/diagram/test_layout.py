@@ -50,3 +50,10 @@ def test_box_size_grows_with_rows_and_long_names():
     short = Box(id="1", table_name="a", status="draft", x=0, y=0, rows=[Row("id", "integer")])
     long = Box(id="2", table_name="a", status="draft", x=0, y=0, rows=[Row("x" * 40, "varchar(255)")] * 3)
     assert long.width > short.width and long.height > short.height
+
+
+def test_a_lookup_table_sits_next_to_the_table_that_uses_it_not_in_the_first_column():
+    sizes = {n: (200, 100) for n in ("artist", "album", "track", "genre")}
+    pos = layered_layout(sizes, [("artist", "album"), ("album", "track"), ("genre", "track")])
+    assert pos["genre"][0] == pos["album"][0], "genre's connector to track crosses no column of boxes"
+    assert pos["artist"][0] < pos["album"][0] < pos["track"][0]
