@@ -79,6 +79,8 @@ def test_dropped_field_is_kept_aside_restored_by_rollback_and_purged_on_request(
     run = deploy_service.deploy(project, actor=deployer, confirm_name=project.name)
     assert deploy_service.purge(project, actor=deployer) == [f"column orders.total__kept_d{run.number}"]
     assert deploy_service.kept_objects(project) == []
+    with pytest.raises(DeployRefused, match=f"Deploy #{run.number} dropped data that has since been purged"):
+        deploy_service.rollback(project, actor=deployer)
 
 
 def test_a_failing_statement_leaves_the_target_unchanged_and_the_run_failed(live_shop, deployer):
