@@ -21,7 +21,6 @@ the diff of two deployable snapshots.
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from .snapshot import Snapshot, canonicalize
@@ -323,9 +322,3 @@ def summarize(ops: list[Op]) -> str:
         plural = noun if n == 1 else ("indexes" if noun == "index" else noun + "s")
         parts.append(f"{n} {plural} {past.get(verb, verb)}")
     return ", ".join(parts)
-
-
-def without_layout(snapshot: Snapshot) -> Snapshot:
-    doc = copy.deepcopy(snapshot)
-    doc.pop("layout", None)
-    return doc

@@ -18,6 +18,7 @@ drift compares the live schema with the last deployed version; purge drops what 
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -324,6 +325,19 @@ def deploy(
         target.close()
 
 
+def _require_kept_data(target, last: DeployRun) -> None:
+    """A rollback that must bring back kept-aside data is refused once that data was purged."""
+    mark = re.compile(rf"kept_{last.tag}(?![0-9r])")
+    if not any(mark.search(s["sql"]) for s in last.reverse_statements):
+        return
+    kept = target.kept()
+    if not any(mark.search(f"{k['schema']}.{k['table']}.{k['column']}") for k in kept):
+        raise DeployRefused(
+            f"Deploy #{last.number} dropped data that has since been purged, so it cannot be rolled back. "
+            "Restore an earlier version into the design and deploy it instead."
+        )
+
+
 def rollback(project: Project, *, actor, progress: Progress | None = None) -> DeployRun:
     """Undo the last effective deploy with its reverse SQL (kept-aside tables and columns come back)."""
     require_deployer(actor)
@@ -333,6 +347,7 @@ def rollback(project: Project, *, actor, progress: Progress | None = None) -> De
         last = effective_runs(project).first()
         if last is None:
             raise DeployRefused(f"{project.name} has no deploy to roll back.")
+        _require_kept_data(target, last)
         tables = {s["table"] for s in last.reverse_statements if s["table"]}
         locks = take_critical_locks(project, tables, user=actor, reason="Rollback")
         run = DeployRun.objects.create(

@@ -55,13 +55,11 @@ def summary(version: SchemaVersion) -> str:
 
 
 def compare(older: SchemaVersion | None, newer: SchemaVersion) -> dict:
-    """Readable changes and SQL between two versions (``older`` None = from an empty schema)."""
-    from designer.ddl.postgresql import compile_plan
-
-    from .deploy import schema_name
+    """Readable changes and the target dialect's SQL between two versions (``older`` None = from empty)."""
+    from .targets import target_for
 
     base = older.schema_snapshot if older else empty_snapshot()
-    forward, reverse = compile_plan(base, newer.schema_snapshot, schema=schema_name(newer.project), tag="compare")
+    forward, reverse = target_for(newer.project).compile(base, newer.schema_snapshot, "compare")
     ops = diff(base, newer.schema_snapshot)
     return {"changes": ops, "summary": summarize(ops), "forward": forward, "reverse": reverse}
 

@@ -70,7 +70,7 @@ def deploy_run(request: HttpRequest, slug: str) -> HttpResponse:
         context = _context(request, project, plan=plan, kept=[], errors=exc.message_dict, problem="")
         template = "designer/deploy.html#deploy-form" if request.htmx else "designer/deploy.html"
         return render(request, template, context, status=422)
-    except deploy_service.DeployRefused as exc:
+    except (deploy_service.DeployRefused, ValueError) as exc:
         messages.error(request, str(exc))
         return redirect("designer:deploy", slug=project.slug)
     return redirect("designer:deploy-run-detail", slug=project.slug, number=run.number)

@@ -79,6 +79,8 @@ def test_dropped_field_is_kept_aside_restored_by_rollback_and_purged_on_request(
     run = deploy_service.deploy(project, actor=deployer, confirm_name=project.name)
     assert deploy_service.purge(project, actor=deployer) == [f"column orders.total__kept_d{run.number}"]
     assert deploy_service.kept_objects(project) == []
+    with pytest.raises(DeployRefused, match=f"Deploy #{run.number} dropped data that has since been purged"):
+        deploy_service.rollback(project, actor=deployer)
 
 
 def test_a_failing_statement_leaves_the_target_unchanged_and_the_run_failed(live_shop, deployer):
@@ -165,3 +167,27 @@ def test_every_deploy_creates_a_version_with_its_changes(live_shop, deployer):
     summaries = [c["summary"] for c in versions[1].changes]
     assert "Add field orders.placed_at (timestamptz)" in summaries
     assert "Change table orders: status draft → active" in summaries, "the first deploy activated the tables"
+
+
+def test_many_to_many_deploys_its_junction_table_with_two_foreign_keys(live_shop, deployer):
+    from designer.services import relationships, tables
+
+    project = live_shop["project"]
+    tags = tables.create_table(project, actor=deployer, table_name="tags")
+    tag_id = fields.create_field(tags, actor=deployer, field_name="id", data_type="integer", primary_key=True)
+    customer_id = live_shop["customers"].fields.get(field_name="id")
+    relationships.create_relationship(
+        project,
+        actor=deployer,
+        source_field=str(customer_id.pk),
+        target_field=str(tag_id.pk),
+        relationship_type="many_to_many",
+        on_delete="cascade",
+    )
+    run = deploy_service.deploy(project, actor=deployer)
+    assert run.status == "succeeded", run.error or run.verification
+    live = introspect(settings.DEPLOY_DATABASE_URL, schema_name(project))
+    junction = next(t for t in live["tables"] if t["table_name"] == "customers_tags")
+    assert len(junction["primary_key"]["fields"]) == 2
+    fks = [r for r in live["relationships"] if r["target_table"] == junction["id"]]
+    assert len(fks) == 2 and {r["on_delete"] for r in fks} == {"cascade"}
