@@ -161,3 +161,28 @@ def test_new_tables_do_not_land_on_each_other(project, owner):
     made = [tables.create_table(project, actor=owner, table_name=f"t{i}") for i in range(12)]
     positions = {(t.position_x, t.position_y) for t in made}
     assert len(positions) == 12
+
+
+def test_check_constraints_follow_a_renamed_column_and_go_with_a_deleted_one(shop, owner):
+    orders = shop["orders"]
+    indexes.create_constraint(orders, actor=owner, kind="check", expression="total >= 0", name="orders_total_positive")
+    total = DataField.objects.get(table=orders, field_name="total")
+    fields.update_field(total, actor=owner, field_name="amount")
+    assert orders.constraints.get(name="orders_total_positive").expression == "amount >= 0"
+    removed = fields.delete_field(DataField.objects.get(pk=total.pk), actor=owner)
+    assert removed == ["orders_total_positive"]
+    assert not orders.constraints.exists()
+
+
+def test_index_names_must_be_free_across_the_project(shop, owner):
+    customers, orders = shop["customers"], shop["orders"]
+    email = DataField.objects.get(table=customers, field_name="email")
+    total = DataField.objects.get(table=orders, field_name="total")
+    indexes.create_index(customers, actor=owner, field_ids=[email.pk], name="by_value")
+    with pytest.raises(ValidationError) as info:
+        indexes.create_index(orders, actor=owner, field_ids=[total.pk], name="by_value")
+    assert "already used by index by_value of customers" in info.value.message_dict["name"][0]
+    for taken in ("customers", "orders_pkey"):
+        with pytest.raises(ValidationError) as info:
+            indexes.create_constraint(orders, actor=owner, kind="unique", field_ids=[total.pk], name=taken)
+        assert "share one namespace" in info.value.message_dict["name"][0]

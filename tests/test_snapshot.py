@@ -154,3 +154,13 @@ def test_validate_snapshot_finds_required_cycles():
         }
     )
     assert any("a → b → a" in m for m in validate_snapshot(snap))
+
+
+def test_validate_snapshot_finds_relation_name_clashes(shop):
+    snap = project_snapshot(shop["project"])
+    snap["tables"][1]["indexes"].append(
+        {"id": "i1", "name": "customers", "fields": [snap["tables"][1]["fields"][0]["id"]], "unique": False}
+    )
+    assert any(
+        "'customers' is used by table customers and index customers of orders" in m for m in validate_snapshot(snap)
+    )

@@ -49,3 +49,40 @@ def check_expression_problem(expression: str, columns: set[str]) -> str | None:
     if unknown:
         return f"The expression names unknown column(s) {', '.join(unknown)}. Use the table's field names."
     return None
+
+
+def _where_clause(expression: str):
+    return pglast.parse_sql(f"SELECT 1 WHERE ({expression})")[0].stmt.whereClause
+
+
+def expression_columns(expression: str) -> set[str]:
+    """The column names an (already accepted) expression refers to; empty when it does not parse."""
+    try:
+        node = _where_clause(expression)
+    except pglast.parser.ParseError:
+        return set()
+    collector = _Collector()
+    collector(node)
+    return collector.columns
+
+
+class _Renamer(Visitor):
+    def __init__(self, old: str, new: str) -> None:
+        self.old, self.new = old, new
+
+    def visit_ColumnRef(self, ancestors, node):  # noqa: N802 - pglast's visitor naming
+        last = node.fields[-1]
+        if isinstance(last, ast.String) and last.sval == self.old:
+            return ast.ColumnRef(fields=(*node.fields[:-1], ast.String(sval=self.new)))
+        return None
+
+
+def rename_column(expression: str, old: str, new: str) -> str:
+    """The expression with column ``old`` renamed to ``new`` (re-printed by PostgreSQL's deparser)."""
+    if old not in expression_columns(expression):
+        return expression
+    node = _where_clause(expression)
+    from pglast.stream import RawStream
+
+    renamed = _Renamer(old, new)(node)
+    return RawStream()(renamed)

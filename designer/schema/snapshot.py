@@ -224,6 +224,28 @@ def validate_snapshot(snapshot: Snapshot) -> list[str]:
                     elif item["kind"] == "unique" and not item.get("fields"):
                         errors.append(f"Table {tname}: unique constraint {item.get('name')} needs fields.")
 
+    relation_owners: dict[str, list[str]] = {}
+    for table in tables:
+        tname = table.get("table_name", "")
+        relation_owners.setdefault(tname, []).append(f"table {tname}")
+        if table.get("primary_key"):
+            relation_owners.setdefault(table["primary_key"].get("name") or f"{tname}_pkey", []).append(
+                f"the primary key of {tname}"
+            )
+        for index in table.get("indexes", []):
+            relation_owners.setdefault(index.get("name", ""), []).append(f"index {index.get('name')} of {tname}")
+        for constraint in table.get("constraints", []):
+            if constraint.get("kind") == "unique":
+                relation_owners.setdefault(constraint.get("name", ""), []).append(
+                    f"unique constraint {constraint.get('name')} of {tname}"
+                )
+    errors.extend(
+        f"The name {name!r} is used by {' and '.join(owners)}; tables, indexes, unique constraints and primary keys "
+        "share one namespace per PostgreSQL schema."
+        for name, owners in relation_owners.items()
+        if len(owners) > 1 and name
+    )
+
     required_edges: list[tuple[str, str]] = []
     for dupe, count in Counter(r.get("name") for r in snapshot.get("relationships", [])).items():
         if count > 1:

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.db.models import Max
 
 from designer.models import DataField, DataTable, TableRelationship
+from designer.schema.expressions import expression_columns, rename_column
 from designer.schema.types import check_default, normalize_type
 from designer.schema.validation import validate_identifier
 
@@ -120,8 +121,9 @@ def update_field(
     """Change a column. Only the arguments given change; the default is re-checked against the new type."""
     table = field.table
     require_editor(table.project, actor)
+    renamed_from = None
     if field_name is not None and field_name != field.field_name:
-        old = field.field_name
+        old = renamed_from = field.field_name
         field.field_name = _check_field_name(table, field_name, exclude_pk=field.pk)
         if field.name == old and name is None:
             name = field.field_name
@@ -158,10 +160,21 @@ def update_field(
         check_required_cycles(table.project, "is_required", field_required={field.pk: True})
     with integrity_as_validation():
         save(field, actor)
+    if renamed_from:
+        _follow_rename_in_checks(table, actor, renamed_from, field.field_name)
     if primary_key is False:
         _renumber_pk(table)
     touch(table, actor)
     return field
+
+
+def _follow_rename_in_checks(table: DataTable, actor, old: str, new: str) -> None:
+    """CHECK expressions name columns: a renamed column is renamed in them too."""
+    for constraint in table.constraints.filter(kind="check"):
+        expression = rename_column(constraint.expression, old, new)
+        if expression != constraint.expression:
+            constraint.expression = expression
+            save(constraint, actor)
 
 
 def _check_set_null(field: DataField) -> None:
@@ -183,7 +196,8 @@ def _check_set_null(field: DataField) -> None:
 
 @transaction.atomic
 def delete_field(field: DataField, *, actor) -> list[str]:
-    """Delete a column. Refused while a relationship uses it; indexes and constraints on it go with it.
+    """Delete a column. Refused while a relationship uses it; indexes and constraints on it (CHECKs naming
+    it included) go with it.
 
     Returns the names of the indexes and constraints removed.
     """
@@ -203,6 +217,11 @@ def delete_field(field: DataField, *, actor) -> list[str]:
             }
         )
     removed = []
+    for constraint in table.constraints.filter(kind="check"):
+        if field.field_name in expression_columns(constraint.expression):
+            removed.append(constraint.name)
+            constraint._history_user = actor
+            constraint.delete()
     for index in table.indexes.filter(columns__field=field).distinct():
         removed.append(index.name)
         index._history_user = actor

@@ -26,11 +26,46 @@ def _fields_of(table: DataTable, field_ids: list, key: str = "fields") -> list[D
     return [found[i] for i in ids]
 
 
-def _unique_name(model, table: DataTable, name: str, what: str) -> str:
+def _unique_name(model, table: DataTable, name: str, what: str, *, relation: bool = True) -> str:
+    """Valid and free. Index-backed names (indexes, unique constraints) share PostgreSQL's per-schema
+    namespace with tables and other indexes, so they must be free across the whole project."""
     validate_identifier(name, "name", f"{what} name")
     if model.objects.filter(table=table, name=name).exists():
         raise ValidationError({"name": [f"{table.table_name} already has an {what.lower()} named {name!r}."]})
+    if relation:
+        owner = relation_name_owner(table.project_id, name)
+        if owner:
+            raise ValidationError(
+                {
+                    "name": [
+                        f"{name!r} is already used by {owner}; in PostgreSQL index and table names share one "
+                        "namespace per schema. Pick another name."
+                    ]
+                }
+            )
     return name
+
+
+def relation_name_owner(project_id, name: str) -> str | None:
+    """What in the project already uses ``name`` as a relation (table, index, unique or primary key)."""
+    if DataTable.objects.filter(project_id=project_id, table_name=name).exists():
+        return f"table {name}"
+    index = TableIndex.objects.filter(table__project_id=project_id, name=name).select_related("table").first()
+    if index:
+        return f"index {name} of {index.table.table_name}"
+    unique = (
+        TableConstraint.objects.filter(table__project_id=project_id, name=name, kind="unique")
+        .select_related("table")
+        .first()
+    )
+    if unique:
+        return f"unique constraint {name} of {unique.table.table_name}"
+    for table_name, pk_name in DataTable.objects.filter(project_id=project_id).values_list("table_name", "pk_name"):
+        if (pk_name or f"{table_name}_pkey") == name and DataField.objects.filter(
+            table__project_id=project_id, table__table_name=table_name, pk_position__isnull=False
+        ).exists():
+            return f"the primary key of {table_name}"
+    return None
 
 
 @transaction.atomic
@@ -96,7 +131,7 @@ def create_constraint(
         table=table,
         kind=kind,
         expression=expression if kind == "check" else "",
-        name=_unique_name(TableConstraint, table, name or default, "Constraint"),
+        name=_unique_name(TableConstraint, table, name or default, "Constraint", relation=kind == "unique"),
     )
     with integrity_as_validation():
         save(constraint, actor)
