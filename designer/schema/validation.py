@@ -124,27 +124,25 @@ def find_required_cycle(edges: Iterable[tuple[str, str]]) -> list[str] | None:
             graph.setdefault(dst, set())
     WHITE, GREY, BLACK = 0, 1, 2
     colour = dict.fromkeys(graph, WHITE)
-    stack: list[str] = []
-
-    def visit(node: str) -> list[str] | None:
-        colour[node] = GREY
-        stack.append(node)
-        for nxt in sorted(graph[node]):
+    # Iterative depth-first search (a chain of thousands of foreign keys must not hit Python's recursion limit).
+    for root in sorted(graph):
+        if colour[root] != WHITE:
+            continue
+        path: list[str] = [root]
+        pending: list[list[str]] = [sorted(graph[root], reverse=True)]
+        colour[root] = GREY
+        while path:
+            if not pending[-1]:
+                colour[path.pop()] = BLACK
+                pending.pop()
+                continue
+            nxt = pending[-1].pop()
             if colour[nxt] == GREY:
-                return stack[stack.index(nxt) :] + [nxt]
+                return path[path.index(nxt) :] + [nxt]
             if colour[nxt] == WHITE:
-                found = visit(nxt)
-                if found:
-                    return found
-        stack.pop()
-        colour[node] = BLACK
-        return None
-
-    for node in sorted(graph):
-        if colour[node] == WHITE:
-            found = visit(node)
-            if found:
-                return found
+                colour[nxt] = GREY
+                path.append(nxt)
+                pending.append(sorted(graph[nxt], reverse=True))
     return None
 
 
