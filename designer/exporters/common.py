@@ -7,6 +7,7 @@ from typing import Any
 
 from designer.ddl import names as ddl_names
 from designer.ddl.names import choices_name
+from designer.schema import types
 from designer.schema.snapshot import Snapshot, canonicalize
 
 
@@ -54,7 +55,7 @@ def quote_literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-DEFAULT_EXPRESSIONS = {"now()", "current_timestamp", "current_date", "current_time", "gen_random_uuid()"}
+DEFAULT_EXPRESSIONS = {expression for allowed in types.DEFAULT_EXPRESSIONS.values() for expression in allowed}
 
 
 def sql_default(field: dict[str, Any]) -> str | None:

@@ -14,8 +14,7 @@ from designer.demo import load_demo
 from designer.models import DataField
 from designer.services import fields
 from designer.services.deploy import schema_name
-
-from ..deploy.conftest import drop_schema_and_kept
+from tests.pg_scratch import drop_schema_and_kept
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 
