@@ -1,4 +1,5 @@
-"""A throw-away PostgreSQL schema in the deploy database, for tests that run DDL and read it back."""
+"""A throw-away PostgreSQL schema in the deploy database, for tests that run DDL and read it back
+(``scratch``; the deploy tests' ``target`` is one such schema)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import uuid
 
 import pglast
 import psycopg
+import psycopg.sql
 import pytest
 
 from designer.importers.sql import META_COMMAND
@@ -22,6 +24,15 @@ def deploy_url() -> str:
             pytest.fail(message + " (REQUIRE_POSTGRES=1)")
         pytest.skip(message)
     return url
+
+
+def drop_schema_and_kept(conn: psycopg.Connection, schema: str) -> None:
+    """Test cleanup only (the product never drops with CASCADE): the schema and what deploys kept aside."""
+    rows = conn.execute(
+        "SELECT nspname FROM pg_namespace WHERE nspname = %s OR nspname LIKE %s", (schema, f"{schema}_kept_%")
+    ).fetchall()
+    for (name,) in rows:
+        conn.execute(psycopg.sql.SQL("DROP SCHEMA {} CASCADE").format(psycopg.sql.Identifier(name)))
 
 
 class Scratch:
@@ -54,4 +65,4 @@ def scratch():
             yield helper
         finally:
             for name in helper.names:
-                conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+                drop_schema_and_kept(conn, name)

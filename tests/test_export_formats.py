@@ -21,7 +21,7 @@ from designer.exporters.django_models import to_django
 from designer.exporters.sqlalchemy_models import to_sqlalchemy
 from designer.importers.dbml import read_dbml
 from designer.importers.sql import read_sql
-from designer.introspect.live_catalog import introspect
+from designer.introspect.postgresql import introspect
 from designer.schema.snapshot import dumps, loads, schema_hash
 from designer.services import fields as field_service
 from designer.services import relationships as rel_service

@@ -9,7 +9,7 @@ import pytest
 from designer.exporters.ddl import to_postgresql
 from designer.importers import ImportSyntaxError
 from designer.importers.sql import read_sql
-from designer.introspect.live_catalog import introspect, introspect_with_report
+from designer.introspect.postgresql import introspect, introspect_with_report
 from designer.schema.snapshot import hashed_part, schema_hash
 from tests.pg_scratch import deploy_url, scratch  # noqa: F401 - fixture
 from tests.test_import_sql import CHINOOK, DATA, SHOP_SQL, UNSUPPORTED_IN_EVERY_READER

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import hashlib
 
-from designer.schema.validation import MAX_IDENTIFIER_LENGTH
+from designer.schema.validation import IDENTIFIER_RE, MAX_IDENTIFIER_LENGTH, RESERVED_WORDS
 
 KEPT_COLUMN_MARK = "__kept_"
+
+
+def quote_ident(name: str) -> str:
+    """An identifier as SQL (PostgreSQL and SQLite): bare when it is a plain lowercase word, else quoted."""
+    if IDENTIFIER_RE.match(name) and name not in RESERVED_WORDS:
+        return name
+    return '"' + name.replace('"', '""') + '"'
 
 
 def object_name(table: str, columns: list[str], suffix: str) -> str:

@@ -14,6 +14,7 @@ scan, risk class) plus the live figure the planner should measure (``impact``).
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -23,12 +24,12 @@ from psycopg import sql
 
 from designer.schema.diff import deployable, diff
 from designer.schema.expressions import check_expression_problem
-from designer.schema.snapshot import Snapshot, canonicalize
+from designer.schema.snapshot import Snapshot, canonicalize, empty_snapshot
 from designer.schema.types import DEFAULT_EXPRESSIONS, normalize_type, postgres_type
 
 from . import risk
 from .constraints import choices_check, constraint_clauses
-from .names import choices_name, kept_column, kept_schema, unique_name
+from .names import choices_name, kept_column, kept_schema, quote_ident, unique_name
 
 ACTIONS = {
     "no_action": "NO ACTION",
@@ -57,8 +58,14 @@ class Statement:
         return asdict(self)
 
 
+_READABLE_NAMES: ContextVar[bool] = ContextVar("readable_names", default=False)
+
+
 def q(*names: str) -> str:
-    """A quoted (optionally schema-qualified) identifier."""
+    """A quoted (optionally schema-qualified) identifier; in a script for people (``create_script``) plain
+    lowercase names stay bare."""
+    if _READABLE_NAMES.get():
+        return ".".join(quote_ident(n) for n in names)
     return sql.Identifier(*names).as_string(None)
 
 
@@ -111,7 +118,7 @@ def column_sql(f: dict, *, nullable_override: bool = False) -> str:
 
 
 class _Compiler:
-    def __init__(self, old: Snapshot, new: Snapshot, schema: str, tag: str, restore_tag: str | None) -> None:
+    def __init__(self, old: Snapshot, new: Snapshot, schema: str | None, tag: str, restore_tag: str | None) -> None:
         self.old, self.new = deployable(old, canonical=True), deployable(new, canonical=True)
         self.schema, self.tag, self.restore_tag = schema, tag, restore_tag
         self.ops = diff(self.old, self.new, canonical=True)
@@ -123,7 +130,11 @@ class _Compiler:
 
     # --- helpers -----------------------------------------------------------------------------
     def t(self, table: dict) -> str:
-        return q(self.schema, table["table_name"])
+        return self.qualified(table["table_name"])
+
+    def qualified(self, *names: str) -> str:
+        """A name inside the target schema; unqualified without one (a script for whatever schema runs it)."""
+        return q(self.schema, *names) if self.schema else q(*names)
 
     def emit(self, text: str, op: str, table: str = "", *, kind: str, summary: str = "", **extra: Any) -> None:
         profile = risk.profile(kind, new_table=extra.pop("new_table", False))
@@ -317,7 +328,7 @@ class _Compiler:
             ni = new_i.get(i["id"])
             if ni is None or ni["fields"] != i["fields"] or ni.get("unique") != i.get("unique"):
                 self.emit(
-                    f"DROP INDEX {q(self.schema, i['name'])}",
+                    f"DROP INDEX {self.qualified(i['name'])}",
                     "drop_index",
                     tname,
                     kind="drop_index",
@@ -580,7 +591,7 @@ class _Compiler:
             if before is not None and before["fields"] == i["fields"] and before.get("unique") == i.get("unique"):
                 if before["name"] != i["name"]:
                     self.emit(
-                        f"ALTER INDEX {q(self.schema, before['name'])} RENAME TO {q(i['name'])}",
+                        f"ALTER INDEX {self.qualified(before['name'])} RENAME TO {q(i['name'])}",
                         "rename_index",
                         tname,
                         kind="rename",
@@ -630,7 +641,7 @@ class _Compiler:
     def _comment_column(self, table: dict, f: dict) -> None:
         text = lit(f["description"]) if f.get("description") else "NULL"
         self.emit(
-            f"COMMENT ON COLUMN {q(self.schema, table['table_name'], f['field_name'])} IS {text}",
+            f"COMMENT ON COLUMN {self.qualified(table['table_name'], f['field_name'])} IS {text}",
             "alter_field",
             table["table_name"],
             kind="comment",
@@ -647,7 +658,7 @@ class _Compiler:
 
 
 def compile_diff(
-    old: Snapshot, new: Snapshot, *, schema: str, tag: str, restore_tag: str | None = None
+    old: Snapshot, new: Snapshot, *, schema: str | None, tag: str, restore_tag: str | None = None
 ) -> list[Statement]:
     """Statements turning the database of ``old`` into that of ``new`` inside PostgreSQL schema ``schema``.
 
@@ -666,9 +677,13 @@ def compile_plan(old: Snapshot, new: Snapshot, *, schema: str, tag: str) -> tupl
     return forward, reverse
 
 
-def create_script(snapshot: Snapshot, *, schema: str) -> str:
-    """The whole design as one SQL script (from an empty schema), e.g. for export or benchmarks."""
-    from designer.schema.snapshot import empty_snapshot
-
-    statements = compile_diff(empty_snapshot(), snapshot, schema=schema, tag="initial")
+def create_script(snapshot: Snapshot, *, schema: str | None = None, readable_names: bool = False) -> str:
+    """The whole design as one SQL script creating it from nothing (the diff from the empty snapshot), for
+    the export menu and benchmarks. Without ``schema`` names are unqualified: the script creates the design
+    in the schema the session's ``search_path`` names. ``readable_names`` quotes only names that need it."""
+    token = _READABLE_NAMES.set(readable_names)
+    try:
+        statements = compile_diff(empty_snapshot(), snapshot, schema=schema, tag="initial")
+    finally:
+        _READABLE_NAMES.reset(token)
     return "\n".join(s.sql for s in statements) + "\n"

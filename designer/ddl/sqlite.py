@@ -16,7 +16,7 @@ identity columns (an ``integer`` single-column primary key is SQLite's auto-incr
 from __future__ import annotations
 
 from designer.schema.diff import deployable, diff
-from designer.schema.snapshot import Snapshot, canonicalize
+from designer.schema.snapshot import Snapshot, canonicalize, empty_snapshot
 from designer.schema.types import check_default, normalize_type, postgres_type
 
 from . import risk
@@ -281,3 +281,8 @@ def compile_plan(old: Snapshot, new: Snapshot, *, tag: str) -> tuple[list[Statem
     """Forward and reverse SQLite statements (see the module docstring)."""
     old, new = canonicalize(old), canonicalize(new)
     return _Compiler(old, new, tag, None).compile(), _Compiler(new, old, f"{tag}r", tag).compile()
+
+
+def create_statements(snapshot: Snapshot) -> list[Statement]:
+    """The design created from nothing (the diff from the empty snapshot), for the export menu."""
+    return _Compiler(empty_snapshot(), canonicalize(snapshot), "initial", None).compile()

@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from designer.ddl import names as ddl_names
+from designer.ddl.names import choices_name
+from designer.schema import types
 from designer.schema.snapshot import Snapshot, canonicalize
-from designer.schema.validation import IDENTIFIER_RE, RESERVED_WORDS
 
 
 @dataclass(frozen=True)
@@ -49,18 +51,11 @@ def many_to_many(snapshot: Snapshot) -> list[dict[str, Any]]:
     return [r for r in snapshot["relationships"] if r["type"] == "many_to_many"]
 
 
-def quote_ident(name: str) -> str:
-    """An identifier as SQL (PostgreSQL and SQLite): bare when it is a plain lowercase word, else quoted."""
-    if IDENTIFIER_RE.match(name) and name not in RESERVED_WORDS:
-        return name
-    return '"' + name.replace('"', '""') + '"'
-
-
 def quote_literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-DEFAULT_EXPRESSIONS = {"now()", "current_timestamp", "current_date", "current_time", "gen_random_uuid()"}
+DEFAULT_EXPRESSIONS = {expression for allowed in types.DEFAULT_EXPRESSIONS.values() for expression in allowed}
 
 
 def sql_default(field: dict[str, Any]) -> str | None:
@@ -87,12 +82,13 @@ def field_names(table: dict[str, Any], ids: list[str]) -> list[str]:
 
 
 def choices_check_name(table: dict[str, Any], field: dict[str, Any]) -> str:
-    """The name of the CHECK constraint a text field with choices compiles to (PostgreSQL's own naming)."""
-    return f"{table['table_name']}_{field['field_name']}_check"[:63]
+    """The name of the CHECK constraint a text field with choices compiles to (the deploy compiler's)."""
+    return choices_name(table["table_name"], field["field_name"])
 
 
 def unique_name(table: dict[str, Any], field: dict[str, Any]) -> str:
-    return f"{table['table_name']}_{field['field_name']}_key"[:63]
+    """The name of the UNIQUE constraint of a field marked unique (the deploy compiler's)."""
+    return ddl_names.unique_name(table["table_name"], field["field_name"])
 
 
 def header(snapshot: Snapshot, comment: str = "--") -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from designer.ddl.names import quote_ident
 from designer.schema.snapshot import Snapshot
 
 from . import ExportFormat, register
@@ -20,7 +21,6 @@ from .common import (
     header,
     pk_fields,
     prepare,
-    quote_ident,
     quote_literal,
     sql_default,
     unique_name,

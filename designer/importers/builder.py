@@ -11,6 +11,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 
+from designer.ddl.names import choices_name, unique_name
 from designer.schema import ids
 from designer.schema.expressions import check_expression_problem
 from designer.schema.snapshot import canonicalize, empty_snapshot, validate_snapshot
@@ -189,7 +190,17 @@ class SchemaBuilder:
 
         for name, cols in draft.uniques:
             default_name = self.pg_name(draft.name, tname, *cols, "key")
-            if len(cols) == 1 and cols[0] in fields and name in (None, default_name, f"{draft.name}_{cols[0]}_key"):
+            if (
+                len(cols) == 1
+                and cols[0] in fields
+                and name
+                in (
+                    None,
+                    default_name,
+                    f"{draft.name}_{cols[0]}_key",
+                    unique_name(tname, fields[cols[0]]["field_name"]),
+                )
+            ):
                 fields[cols[0]]["unique"] = True
                 continue
             cids = field_ids(cols, "unique constraint", name or default_name)
@@ -241,7 +252,16 @@ class SchemaBuilder:
         first = column or (mentioned[0] if mentioned else "")
         cname = name or self.pg_name(raw, tname, *([first] if first else []), "check")
         choice = choices_of(node)
-        if choice and choice[0] in fields and cname in (f"{tname}_{choice[0]}_check", f"{raw}_{choice[0]}_check"):
+        if (
+            choice
+            and choice[0] in fields
+            and cname
+            in (
+                f"{tname}_{choice[0]}_check",
+                f"{raw}_{choice[0]}_check",
+                choices_name(tname, fields[choice[0]]["field_name"]),
+            )
+        ):
             f = fields[choice[0]]
             if f["data_type"] == "text" and not f["config"].get("choices"):
                 f["config"]["choices"] = choice[1]

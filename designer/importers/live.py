@@ -10,6 +10,6 @@ from . import ImportResult
 
 
 def read_live(url: str, *, schema: str = "public") -> ImportResult:
-    from designer.introspect.live_catalog import introspect_with_report
+    from designer.introspect.postgresql import introspect_with_report
 
     return introspect_with_report(url, schema)

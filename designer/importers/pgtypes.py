@@ -1,5 +1,6 @@
-"""PostgreSQL types, defaults and CHECK expressions, read the same way from a SQL file, a DBML file and
-the live catalogs (all three go through PostgreSQL's own parser, pglast), so one schema gives one snapshot.
+"""PostgreSQL types, defaults and CHECK expressions, read the same way from a SQL file, a DBML file, the
+live catalogs and a SQLite target's stored DDL (all go through PostgreSQL's own parser, pglast), so one
+schema gives one snapshot. The one place that maps a PostgreSQL type name to a designer type family.
 """
 
 from __future__ import annotations
@@ -9,8 +10,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pglast
+import pglast.visitors
 from django.core.exceptions import ValidationError
 from pglast import ast, enums
+from pglast.enums import A_Expr_Kind, BoolExprType
 from pglast.stream import RawStream
 
 from designer.schema.types import ALIASES, check_default, normalize_type
@@ -143,7 +146,7 @@ def _strip_casts(node: Any) -> Any:
     return node
 
 
-def _literal(node: Any) -> str | None:
+def literal(node: Any) -> str | None:
     """The text of a constant, or ``None`` if ``node`` is not one (NULL is ``""``)."""
     node = _strip_casts(node)
     if isinstance(node, ast.A_Const):
@@ -156,23 +159,31 @@ def _literal(node: Any) -> str | None:
                 return ("true" if raw else "false") if attr == "boolval" else str(raw)
     if isinstance(node, ast.A_Expr) and node.kind == enums.A_Expr_Kind.AEXPR_OP and node.lexpr is None:
         op = node.name[0].sval
-        inner = _literal(node.rexpr)
+        inner = literal(node.rexpr)
         if op == "-" and inner:
             return "-" + inner
     return None
 
 
 def parse_expression(text: str) -> Any:
-    """Parse one SQL expression (a default, a CHECK body) into a pglast node; ``None`` if it does not parse."""
-    if ";" in text:
-        return None
+    """Parse one SQL expression (a default, a CHECK body) into a pglast node; ``None`` if it does not parse
+    or is more than one expression (a ``;`` inside a string literal is fine: ``'a;b'``)."""
     try:
         stmts = pglast.parse_sql(f"SELECT {text}")
     except pglast.parser.ParseError:
         return None
-    if len(stmts) != 1 or len(stmts[0].stmt.targetList) != 1:
+    if len(stmts) != 1 or not isinstance(stmts[0].stmt, ast.SelectStmt) or len(stmts[0].stmt.targetList or ()) != 1:
         return None
-    return stmts[0].stmt.targetList[0].val
+    select = stmts[0].stmt
+    if any(getattr(select, clause) for clause in _NOT_AN_EXPRESSION):
+        return None  # ``1 FROM t``, ``x > 0 ORDER BY y``…: more than an expression
+    return select.targetList[0].val
+
+
+_NOT_AN_EXPRESSION = (
+    "intoClause", "fromClause", "whereClause", "groupClause", "havingClause", "windowClause", "sortClause",
+    "limitCount", "limitOffset", "lockingClause", "withClause", "distinctClause", "valuesLists",
+)  # fmt: skip
 
 
 def expression_text(node: Any) -> str:
@@ -182,7 +193,7 @@ def expression_text(node: Any) -> str:
 
 def read_default(node: Any, ctype: ColumnType) -> tuple[str | None, bool, str | None]:
     """(default value for the designer, is it a sequence default (serial), why it was dropped)."""
-    value = _literal(node)
+    value = literal(node)
     core = _strip_casts(node)
     if value is None:
         if isinstance(core, ast.SQLValueFunction):
@@ -278,3 +289,44 @@ def simplify_check(node: Any, text_columns: set[str], renames: dict[str, str] | 
     if isinstance(node, tuple):
         return tuple(simplify_check(item, text_columns, renames) for item in node)
     return node
+
+
+class _Canonical(pglast.visitors.Visitor):
+    """Undo the rewrites PostgreSQL applies when it stores an expression: added casts (``(price)::numeric``),
+    ``x IN (a, b)`` stored as ``x = ANY (ARRAY[a, b])``, ``BETWEEN`` stored as two comparisons."""
+
+    def visit_TypeCast(self, ancestors, node):  # noqa: N802 - pglast's naming
+        if isinstance(node.arg, ast.A_Const | ast.ColumnRef | ast.TypeCast | ast.A_ArrayExpr):
+            return node.arg
+        return None
+
+    def visit_A_Expr(self, ancestors, node):  # noqa: N802
+        if node.kind == A_Expr_Kind.AEXPR_OP_ANY and isinstance(node.rexpr, ast.A_ArrayExpr):
+            return ast.A_Expr(kind=A_Expr_Kind.AEXPR_IN, name=node.name, lexpr=node.lexpr, rexpr=node.rexpr.elements)
+        if node.kind in (A_Expr_Kind.AEXPR_BETWEEN, A_Expr_Kind.AEXPR_NOT_BETWEEN):
+            low, high = node.rexpr
+            inside = node.kind == A_Expr_Kind.AEXPR_BETWEEN
+            ops = (">=", "<=") if inside else ("<", ">")
+            return ast.BoolExpr(
+                boolop=BoolExprType.AND_EXPR if inside else BoolExprType.OR_EXPR,
+                args=(
+                    ast.A_Expr(kind=A_Expr_Kind.AEXPR_OP, name=(ast.String(sval=ops[0]),), lexpr=node.lexpr, rexpr=low),
+                    ast.A_Expr(
+                        kind=A_Expr_Kind.AEXPR_OP, name=(ast.String(sval=ops[1]),), lexpr=node.lexpr, rexpr=high
+                    ),
+                ),
+            )
+        return None
+
+
+def normalize_expression(expression: str) -> str:
+    """A CHECK expression in a canonical spelling, so a design's and PostgreSQL's forms compare equal
+    (every cast on a literal or column dropped, ``= ANY (ARRAY[…])`` as ``IN (…)``, ``BETWEEN`` expanded)."""
+    text = expression.strip()
+    try:
+        stmt = pglast.parse_sql(f"SELECT 1 WHERE ({text})")[0].stmt
+    except pglast.parser.ParseError:
+        return text
+    for _ in range(3):  # a rewrite can expose another (a cast inside an IN list)
+        _Canonical()(stmt)
+    return RawStream()(stmt.whereClause)

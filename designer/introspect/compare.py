@@ -15,11 +15,10 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 
+from designer.importers.pgtypes import normalize_expression
 from designer.schema.diff import deployable
 from designer.schema.snapshot import Snapshot
 from designer.schema.types import check_default, normalize_type
-
-from .postgresql import normalize_expression
 
 
 def _default(field: dict) -> str | None:

@@ -1,372 +1,322 @@
-"""Read a live PostgreSQL schema back into a canonical snapshot.
+"""Read one schema of a live PostgreSQL database back into a snapshot — the one catalog reader, used by
+deploy verification and drift (``designer.services.targets``) and by "import from a live database".
 
-Public API (also used by "import from a live database")::
-
-    from designer.introspect.postgresql import introspect
+    from designer.introspect.postgresql import introspect, introspect_with_report
     snapshot = introspect("postgres://user@host/db", "public")     # or an open psycopg connection
+    result = introspect_with_report(conn, "shop")                  # ImportResult: snapshot + what was left out
 
-Ids are name-derived (``designer.schema.ids``), so reading the same schema twice gives the same snapshot
-and ``schema_hash``. What maps back: tables and their comments; columns with type family/options, NOT
-NULL, typed defaults (canonicalised like the designer does), identity, comments; primary keys (composite
-too); single-column foreign keys with ON DELETE/UPDATE; UNIQUE and CHECK constraints (a single-column
-UNIQUE named ``<table>_<column>_key`` becomes the field's ``unique`` flag, a CHECK named
-``<table>_<column>_check`` of the form ``column IN (…)`` becomes the field's ``choices``); plain b-tree
-indexes on columns. What does not (listed in ``snapshot["warnings"]``, not hashed): types outside the
-designer's families (read as text), expression or partial indexes, composite foreign keys. Columns
-renamed aside by a deploy (``…__kept_<tag>``) are skipped.
+``introspect_with_report`` returns the snapshot plus every object of the schema that the design model
+cannot hold (views, functions, triggers, domains, sequences, partitions, exotic types…), which the import
+preview lists; ``introspect`` returns the snapshot alone, with those objects as sentences in
+``snapshot["warnings"]`` (not hashed). Types, defaults, constraint naming and ids go through the same code
+as the SQL-file importer (``designer.importers.builder`` / ``pgtypes``), so a schema created from a SQL
+file and that file read directly give the same snapshot and ``schema_hash``; ids are name-derived
+(``designer.schema.ids``), so reading the same schema twice gives the same snapshot. Columns renamed aside
+by a deploy (``…__kept_<tag>``) and the keys, constraints and indexes on them are skipped.
+
+Only the catalogs are read (``pg_catalog``), each with one query whatever the number of tables; the
+schema name is always a bound parameter.
 """
 
 from __future__ import annotations
 
 import functools
-import re
+from collections import defaultdict
 from typing import Any
+from urllib.parse import urlsplit
 
-import pglast
-import pglast.visitors
-from django.core.exceptions import ValidationError
-from pglast import ast
-from pglast.enums import A_Expr_Kind, BoolExprType
-from pglast.stream import RawStream
+import psycopg
 
-from designer.ddl.names import choices_name, is_kept_column, unique_name
-from designer.schema import ids
-from designer.schema.snapshot import Snapshot, canonicalize
-from designer.schema.types import check_default, normalize_type
+from designer.ddl.names import is_kept_column
+from designer.importers import ImportResult, ImportSyntaxError
+from designer.importers.builder import ACTIONS, ColumnDraft, ForeignKeyDraft, SchemaBuilder
+from designer.importers.pgtypes import map_type, parse_expression, read_default, type_name_of
+from designer.schema.snapshot import Snapshot
 
-ACTIONS = {"a": "no_action", "r": "restrict", "c": "cascade", "n": "set_null", "d": "set_default"}
-
-_TABLES = """
-SELECT c.oid, c.relname, coalesce(obj_description(c.oid, 'pg_class'), '')
-FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE n.nspname = %s AND c.relkind IN ('r', 'p') ORDER BY c.relname
-"""
-_COLUMNS = """
-SELECT a.attrelid, a.attnum, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, a.attidentity,
-       pg_get_expr(d.adbin, d.adrelid), coalesce(col_description(a.attrelid, a.attnum), '')
-FROM pg_attribute a
-JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-WHERE n.nspname = %s AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
-ORDER BY a.attrelid, a.attnum
-"""
-_CONSTRAINTS = """
-SELECT con.conrelid, con.conname, con.contype, con.conkey, con.confrelid, con.confkey,
-       con.confdeltype, con.confupdtype, pg_get_constraintdef(con.oid)
-FROM pg_constraint con JOIN pg_namespace n ON n.oid = con.connamespace
-WHERE n.nspname = %s AND con.contype IN ('p', 'u', 'c', 'f') AND con.conrelid <> 0
-ORDER BY con.conrelid, con.conname
-"""
-_INDEXES = """
-SELECT i.indrelid, ic.relname, i.indisunique, i.indkey::int2[], i.indexprs IS NOT NULL, i.indpred IS NOT NULL,
-       am.amname
-FROM pg_index i
-JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_class c ON c.oid = i.indrelid
-JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_am am ON am.oid = ic.relam
-WHERE n.nspname = %s AND c.relkind IN ('r', 'p')
-  AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid AND k.contype IN ('p', 'u', 'x'))
-ORDER BY i.indrelid, ic.relname
+TABLES = """
+SELECT c.oid, c.relname, c.relkind, c.relispartition, coalesce(obj_description(c.oid, 'pg_class'), ''),
+       (SELECT string_agg(p.relname, ', ') FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent
+         WHERE i.inhrelid = c.oid)
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE n.nspname = %(schema)s AND c.relkind IN ('r', 'p')
+ ORDER BY c.relname
 """
 
+COLUMNS = """
+SELECT a.attrelid, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, a.attidentity, a.attgenerated,
+       pg_get_expr(d.adbin, d.adrelid), coalesce(col_description(a.attrelid, a.attnum), ''),
+       t.typtype, t.typname, format_type(t.typbasetype, t.typtypmod), coll.collname
+  FROM pg_attribute a
+  JOIN pg_class c ON c.oid = a.attrelid
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+  JOIN pg_type t ON t.oid = a.atttypid
+  LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+  LEFT JOIN pg_collation coll ON coll.oid = a.attcollation AND a.attcollation <> t.typcollation
+ WHERE n.nspname = %(schema)s AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
+ ORDER BY a.attrelid, a.attnum
+"""
 
-def introspect(url_or_conn: Any, schema: str = "public") -> Snapshot:
-    """The live schema ``schema`` of a PostgreSQL database as a canonical snapshot (with ``warnings``)."""
-    if isinstance(url_or_conn, str):
-        import psycopg
+ENUMS = """
+SELECT t.typname, e.enumlabel
+  FROM pg_enum e JOIN pg_type t ON t.oid = e.enumtypid
+ ORDER BY t.typname, e.enumsortorder
+"""
 
-        url = url_or_conn.replace("postgresql+psycopg://", "postgresql://")
-        with psycopg.connect(url, autocommit=True, connect_timeout=5) as conn:
-            return _read(conn, schema)
-    return _read(url_or_conn, schema)
+CONSTRAINTS = """
+SELECT con.conrelid, con.conname, con.contype,
+       ARRAY(SELECT a.attname FROM unnest(con.conkey) WITH ORDINALITY k(n, i)
+               JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n ORDER BY k.i),
+       pg_get_expr(con.conbin, con.conrelid),
+       fc.relname, fn.nspname,
+       ARRAY(SELECT a.attname FROM unnest(con.confkey) WITH ORDINALITY k(n, i)
+               JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.n ORDER BY k.i),
+       con.confdeltype, con.confupdtype, con.convalidated, con.condeferrable
+  FROM pg_constraint con
+  JOIN pg_class c ON c.oid = con.conrelid
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+  LEFT JOIN pg_class fc ON fc.oid = con.confrelid
+  LEFT JOIN pg_namespace fn ON fn.oid = fc.relnamespace
+ WHERE n.nspname = %(schema)s AND c.relkind IN ('r', 'p') AND con.contype IN ('p', 'u', 'c', 'f', 'x', 't')
+ ORDER BY c.relname, con.conname
+"""
+
+INDEXES = """
+SELECT i.indrelid, ic.relname, i.indisunique, am.amname, i.indexprs IS NOT NULL, i.indpred IS NOT NULL,
+       ARRAY(SELECT a.attname FROM unnest(i.indkey) WITH ORDINALITY k(n, o)
+               JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.n ORDER BY k.o),
+       pg_get_indexdef(i.indexrelid)
+  FROM pg_index i
+  JOIN pg_class ic ON ic.oid = i.indexrelid
+  JOIN pg_class c ON c.oid = i.indrelid
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+  JOIN pg_am am ON am.oid = ic.relam
+ WHERE n.nspname = %(schema)s AND c.relkind IN ('r', 'p')
+   AND NOT EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conindid = i.indexrelid AND con.contype IN ('p', 'u', 'x'))
+   AND NOT (c.relispartition)
+ ORDER BY c.relname, ic.relname
+"""
+
+# Objects the model cannot hold, one row each: (kind, name, detail). Members of extensions are left out.
+OTHER_OBJECTS = """
+WITH ext AS (SELECT objid FROM pg_depend WHERE deptype = 'e')
+SELECT CASE c.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' WHEN 'f' THEN 'foreign table'
+                      WHEN 'S' THEN 'sequence' WHEN 'c' THEN 'composite type' END,
+       c.relname, ''
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE n.nspname = %(schema)s AND c.relkind IN ('v', 'm', 'f', 'S')
+   AND c.oid NOT IN (SELECT objid FROM ext)
+   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
+                     AND d.deptype IN ('a', 'i') AND d.refobjsubid > 0)
+UNION ALL
+SELECT 'composite type', t.typname, ''
+  FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace JOIN pg_class c ON c.oid = t.typrelid
+ WHERE n.nspname = %(schema)s AND t.typtype = 'c' AND c.relkind = 'c' AND t.oid NOT IN (SELECT objid FROM ext)
+UNION ALL
+SELECT CASE t.typtype WHEN 'd' THEN 'domain' WHEN 'r' THEN 'range type' WHEN 'm' THEN 'multirange type' END,
+       t.typname, CASE t.typtype WHEN 'd' THEN format_type(t.typbasetype, t.typtypmod) ELSE '' END
+  FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+ WHERE n.nspname = %(schema)s AND t.typtype IN ('d', 'r') AND t.oid NOT IN (SELECT objid FROM ext)
+UNION ALL
+SELECT CASE p.prokind WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate' WHEN 'w' THEN 'window function'
+                      ELSE 'function' END,
+       p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')', ''
+  FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+ WHERE n.nspname = %(schema)s AND p.oid NOT IN (SELECT objid FROM ext)
+UNION ALL
+SELECT 'trigger', tg.tgname || ' on ' || c.relname, ''
+  FROM pg_trigger tg JOIN pg_class c ON c.oid = tg.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE n.nspname = %(schema)s AND NOT tg.tgisinternal
+UNION ALL
+SELECT 'rule', r.rulename || ' on ' || c.relname, ''
+  FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE n.nspname = %(schema)s AND r.rulename <> '_RETURN'
+UNION ALL
+SELECT 'policy', pol.polname || ' on ' || c.relname, ''
+  FROM pg_policy pol JOIN pg_class c ON c.oid = pol.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE n.nspname = %(schema)s
+UNION ALL
+SELECT 'extension', e.extname, ''
+  FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+ WHERE n.nspname = %(schema)s AND e.extname <> 'plpgsql'
+ORDER BY 1, 2
+"""
+
+DETAILS = {
+    "domain": "its columns use the base type {extra}; the domain's own constraints are not kept",
+    "sequence": "standalone sequences are not held by the designer (identity columns are); not imported",
+}
 
 
-def schema_exists(conn: Any, schema: str) -> bool:
-    return conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,)).fetchone() is not None
-
-
-def _read(conn: Any, schema: str) -> Snapshot:
-    warnings: list[str] = []
-    tables: dict[int, dict] = {}
-    for oid, name, comment in conn.execute(_TABLES, (schema,)).fetchall():
-        tables[oid] = {
-            "id": ids.table_id(name),
-            "name": name,
-            "table_name": name,
-            "description": comment,
-            "status": "active",
-            "primary_key": None,
-            "fields": [],
-            "indexes": [],
-            "constraints": [],
-        }
-    columns: dict[tuple[int, int], dict] = {}
-    for relid, num, name, typ, notnull, identity, default, comment in conn.execute(_COLUMNS, (schema,)).fetchall():
-        table = tables.get(relid)
-        if table is None or is_kept_column(name):
-            continue
-        family, config = _family(typ, warnings, f"{table['table_name']}.{name}")
-        if identity or (default or "").startswith("nextval("):
-            if config.get("kind") in ("smallint", "integer", "bigint"):
-                config["identity"] = True
-            default = None
-        field = {
-            "id": ids.field_id(table["table_name"], name),
-            "name": name,
-            "field_name": name,
-            "data_type": family,
-            "config": config,
-            "required": bool(notnull),
-            "unique": False,
-            "default": _default(default, family, config, warnings, f"{table['table_name']}.{name}"),
-            "description": comment,
-        }
-        table["fields"].append(field)
-        columns[(relid, num)] = field
-
-    relationships = []
-    for relid, name, kind, keys, frelid, fkeys, on_delete, on_update, definition in conn.execute(
-        _CONSTRAINTS, (schema,)
-    ).fetchall():
-        table = tables.get(relid)
-        if table is None:
-            continue
-        tname = table["table_name"]
-        key_fields = [columns.get((relid, k)) for k in keys or []]
-        if None in key_fields:
-            continue  # names a kept-aside column
-        if kind == "p":
-            table["primary_key"] = {"name": name, "fields": [f["id"] for f in key_fields]}
-        elif kind == "u":
-            if len(key_fields) == 1 and name == unique_name(tname, key_fields[0]["field_name"]):
-                key_fields[0]["unique"] = True
-            else:
-                table["constraints"].append(
-                    {
-                        "id": ids.constraint_id(tname, name),
-                        "name": name,
-                        "kind": "unique",
-                        "fields": [f["id"] for f in key_fields],
-                        "expression": "",
-                    }
-                )
-        elif kind == "c":
-            expression = normalize_expression(definition[len("CHECK ") :].removesuffix(" NOT VALID"))
-            choices = _choices(expression)
-            field = next((f for f in table["fields"] if choices and f["field_name"] == choices[0]), None)
-            if field and field["data_type"] == "text" and name == choices_name(tname, field["field_name"]):
-                field["config"]["choices"] = choices[1]
-            else:
-                table["constraints"].append(
-                    {
-                        "id": ids.constraint_id(tname, name),
-                        "name": name,
-                        "kind": "check",
-                        "fields": [f["id"] for f in key_fields if f["field_name"] in expression],
-                        "expression": expression,
-                    }
-                )
-        elif kind == "f":
-            ref_table = tables.get(frelid)
-            if ref_table is None or len(keys) != 1 or len(fkeys) != 1:
-                warnings.append(f"Foreign key {tname}.{name} is composite or leaves the schema; not imported.")
-                continue
-            ref_field = columns.get((frelid, fkeys[0]))
-            if ref_field is None:
-                continue
-            relationships.append(
-                {
-                    "id": ids.relationship_id(name, tname),
-                    "name": name,
-                    "type": "one_to_one" if key_fields[0]["unique"] else "one_to_many",
-                    "source_table": ref_table["id"],
-                    "source_field": ref_field["id"],
-                    "target_table": table["id"],
-                    "target_field": key_fields[0]["id"],
-                    "on_delete": ACTIONS.get(on_delete, "no_action"),
-                    "on_update": ACTIONS.get(on_update, "no_action"),
-                    "junction_table": None,
-                    "status": "active",
-                }
-            )
-    for rel in relationships:  # unique flags may be read after the foreign key
-        field = next(f for t in tables.values() for f in t["fields"] if f["id"] == rel["target_field"])
-        rel["type"] = "one_to_one" if field["unique"] else "one_to_many"
-
-    for relid, name, unique, keys, has_exprs, has_pred, method in conn.execute(_INDEXES, (schema,)).fetchall():
-        table = tables.get(relid)
-        if table is None:
-            continue
-        key_fields = [columns.get((relid, k)) for k in keys]
-        if has_exprs or has_pred or method != "btree" or None in key_fields:
-            if not any(is_kept_column(n) for n in [name]):
-                warnings.append(f"Index {table['table_name']}.{name} is not a plain column index; not imported.")
-            continue
-        table["indexes"].append(
-            {
-                "id": ids.index_id(table["table_name"], name),
-                "name": name,
-                "fields": [f["id"] for f in key_fields],
-                "unique": bool(unique),
-            }
-        )
-    snapshot = canonicalize(
-        {
-            "format": 1,
-            "project": {"name": schema, "slug": schema, "description": ""},
-            "tables": list(tables.values()),
-            "relationships": relationships,
-            "layout": {"tables": {}},
-        }
-    )
-    snapshot["warnings"] = warnings
+def introspect(url_or_conn: str | psycopg.Connection, schema: str = "public", *, missing_ok: bool = False) -> Snapshot:
+    """The snapshot of ``schema`` in a live PostgreSQL database, with what it could not hold as sentences in
+    ``snapshot["warnings"]``. A schema that does not exist is an :class:`ImportSyntaxError`, or with
+    ``missing_ok`` (a deploy target never deployed to) the empty schema."""
+    result = introspect_with_report(url_or_conn, schema, missing_ok=missing_ok)
+    snapshot = result.snapshot
+    snapshot["warnings"] = [str(u) for u in result.unsupported]
     return snapshot
 
 
-_VARCHAR = re.compile(r"^character varying\((\d+)\)$|^character\((\d+)\)$")
-_NUMERIC = re.compile(r"^numeric\((\d+),(\d+)\)$")
-_SIMPLE = {
-    "text": ("text", {}),
-    "character varying": ("text", {}),
-    "smallint": ("number", {"kind": "smallint"}),
-    "integer": ("number", {"kind": "integer"}),
-    "bigint": ("number", {"kind": "bigint"}),
-    "numeric": ("number", {"kind": "decimal"}),
-    "double precision": ("number", {"kind": "float"}),
-    "real": ("number", {"kind": "float"}),
-    "boolean": ("boolean", {}),
-    "jsonb": ("json", {}),
-    "json": ("json", {}),
-    "uuid": ("uuid", {}),
-    "date": ("date", {"kind": "date"}),
-    "timestamp without time zone": ("date", {"kind": "timestamp"}),
-    "timestamp with time zone": ("date", {"kind": "timestamptz"}),
-    "time without time zone": ("date", {"kind": "time"}),
-}
-
-
-def _family(typ: str, warnings: list[str], where: str) -> tuple[str, dict]:
-    typ = re.sub(r"^(timestamp|time)\(\d+\)", r"\1", typ)
-    if typ in _SIMPLE:
-        family, config = _SIMPLE[typ]
-        return family, dict(config)
-    match = _VARCHAR.match(typ)
-    if match:
-        return "text", {"max_length": int(match.group(1) or match.group(2))}
-    match = _NUMERIC.match(typ)
-    if match:
-        return "number", {"kind": "decimal", "precision": int(match.group(1)), "scale": int(match.group(2))}
-    warnings.append(f"{where}: type {typ} has no designer equivalent; read as text.")
-    return "text", {}
-
-
-_VALUE_FUNCTIONS = {
-    "CURRENT_TIMESTAMP": "current_timestamp",
-    "CURRENT_DATE": "current_date",
-    "CURRENT_TIME": "current_time",
-}
-
-
-def _default(expr: str | None, family: str, config: dict, warnings: list[str], where: str) -> str | None:
-    """A column default as the designer writes it: the literal's text, or an allowed expression."""
-    if not expr:
-        return None
-    value = _default_text(expr)
-    if value is None:
-        warnings.append(f"{where}: default {expr} not understood; dropped.")
-        return None
-    try:
-        return check_default(normalize_type(family, config), value)
-    except ValidationError:
-        warnings.append(f"{where}: default {expr} is not a designer default; kept as written.")
-        return value
+def introspect_with_report(
+    url_or_conn: str | psycopg.Connection, schema: str = "public", *, missing_ok: bool = False
+) -> ImportResult:
+    """The snapshot of ``schema`` plus every object there that could not be represented."""
+    if isinstance(url_or_conn, str):
+        url = url_or_conn.replace("postgresql+psycopg://", "postgresql://")
+        try:
+            conn = psycopg.connect(
+                url,
+                connect_timeout=10,
+                autocommit=True,
+                # only reads, and never for long: the catalogs of a busy database stay undisturbed
+                options="-c default_transaction_read_only=on -c statement_timeout=30s -c lock_timeout=5s",
+            )
+        except psycopg.Error as exc:
+            message = _first_line(exc)
+            password = _password(url)
+            if password:
+                message = message.replace(password, "***")
+            raise ImportSyntaxError(f"Cannot connect to the database: {message}") from exc
+        with conn:
+            return _read(conn, schema, missing_ok)
+    return _read(url_or_conn, schema, missing_ok)
 
 
 @functools.lru_cache(maxsize=1024)
-def _default_text(expr: str) -> str | None:
-    """The literal's text (``'abc'::text`` → ``abc``) or the expression (``now()``); None when unparsable."""
+def _default_node(text: str):
+    """A column default as PostgreSQL prints it, parsed (cached: ``0``, ``now()`` repeat a lot; read only)."""
+    return parse_expression(text)
+
+
+def _password(url: str) -> str | None:
     try:
-        node = pglast.parse_sql(f"SELECT {expr}")[0].stmt.targetList[0].val
-    except pglast.parser.ParseError:
-        return None
-    value = _literal(node)
-    if value is None:
-        text = RawStream()(node)
-        value = _VALUE_FUNCTIONS.get(text.upper(), text.lower())
-    return value
-
-
-def _literal(node: Any) -> str | None:
-    while isinstance(node, ast.TypeCast):
-        node = node.arg
-    if isinstance(node, ast.A_Const):
-        val = node.val
-        if val is None:
-            return None
-        for attr in ("sval", "ival", "fval", "boolval"):
-            if hasattr(val, attr):
-                raw = getattr(val, attr)
-                if attr == "boolval":
-                    return "true" if raw else "false"
-                return str(raw)
-    if isinstance(node, ast.A_Expr) and node.kind == A_Expr_Kind.AEXPR_OP and node.lexpr is None:  # unary minus
-        inner = _literal(node.rexpr)
-        name = node.name[0].sval if node.name else ""
-        if inner is not None and name == "-":
-            return f"-{inner}"
-    return None
-
-
-class _Canonical(pglast.visitors.Visitor):
-    """Undo the rewrites PostgreSQL applies when it stores an expression: added casts (``(price)::numeric``),
-    ``x IN (a, b)`` stored as ``x = ANY (ARRAY[a, b])``, ``BETWEEN`` stored as two comparisons."""
-
-    def visit_TypeCast(self, ancestors, node):  # noqa: N802 - pglast's naming
-        if isinstance(node.arg, ast.A_Const | ast.ColumnRef | ast.TypeCast | ast.A_ArrayExpr):
-            return node.arg
-        return None
-
-    def visit_A_Expr(self, ancestors, node):  # noqa: N802
-        if node.kind == A_Expr_Kind.AEXPR_OP_ANY and isinstance(node.rexpr, ast.A_ArrayExpr):
-            return ast.A_Expr(kind=A_Expr_Kind.AEXPR_IN, name=node.name, lexpr=node.lexpr, rexpr=node.rexpr.elements)
-        if node.kind in (A_Expr_Kind.AEXPR_BETWEEN, A_Expr_Kind.AEXPR_NOT_BETWEEN):
-            low, high = node.rexpr
-            inside = node.kind == A_Expr_Kind.AEXPR_BETWEEN
-            ops = (">=", "<=") if inside else ("<", ">")
-            return ast.BoolExpr(
-                boolop=BoolExprType.AND_EXPR if inside else BoolExprType.OR_EXPR,
-                args=(
-                    ast.A_Expr(kind=A_Expr_Kind.AEXPR_OP, name=(ast.String(sval=ops[0]),), lexpr=node.lexpr, rexpr=low),
-                    ast.A_Expr(
-                        kind=A_Expr_Kind.AEXPR_OP, name=(ast.String(sval=ops[1]),), lexpr=node.lexpr, rexpr=high
-                    ),
-                ),
-            )
+        return urlsplit(url).password
+    except ValueError:
         return None
 
 
-def normalize_expression(expression: str) -> str:
-    """A CHECK expression in a canonical spelling, so the design's and PostgreSQL's forms compare equal."""
-    text = expression.strip()
-    try:
-        stmt = pglast.parse_sql(f"SELECT 1 WHERE ({text})")[0].stmt
-    except pglast.parser.ParseError:
-        return text
-    for _ in range(3):  # a rewrite can expose another (a cast inside an IN list)
-        _Canonical()(stmt)
-    return RawStream()(stmt.whereClause)
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
-def _choices(expression: str) -> tuple[str, list[str]] | None:
-    """``status IN ('a', 'b')`` → ("status", ["a", "b"])."""
-    try:
-        node = pglast.parse_sql(f"SELECT 1 WHERE ({expression})")[0].stmt.whereClause
-    except pglast.parser.ParseError:
-        return None
-    if not (
-        isinstance(node, ast.A_Expr) and node.kind == A_Expr_Kind.AEXPR_IN and isinstance(node.lexpr, ast.ColumnRef)
-    ):
-        return None
-    values = [_literal(v) for v in node.rexpr]
-    if any(v is None for v in values):
-        return None
-    return node.lexpr.fields[-1].sval, values
+def _read(conn: psycopg.Connection, schema: str, missing_ok: bool = False) -> ImportResult:
+    params = {"schema": schema}
+    with conn.cursor() as cur:
+        cur.execute("SELECT 1 FROM pg_namespace WHERE nspname = %(schema)s", params)
+        if cur.fetchone() is None:
+            if missing_ok:
+                return SchemaBuilder("live").build()
+            cur.execute("SELECT nspname FROM pg_namespace WHERE nspname !~ '^pg_' AND nspname <> 'information_schema'")
+            known = ", ".join(sorted(r[0] for r in cur.fetchall()))
+            raise ImportSyntaxError(f"The database has no schema {schema!r}. Schemas there: {known or 'none'}.")
+        rows = {}
+        for key, query in (("tables", TABLES), ("columns", COLUMNS), ("enums", ENUMS), ("constraints", CONSTRAINTS),
+                           ("indexes", INDEXES), ("other", OTHER_OBJECTS)):  # fmt: skip
+            cur.execute(query, params)
+            rows[key] = cur.fetchall()
+    return _Catalog(schema, rows).build()
+
+
+class _Catalog:
+    def __init__(self, schema: str, rows: dict[str, list[tuple]]) -> None:
+        self.schema = schema
+        self.rows = rows
+        self.b = SchemaBuilder("live")
+        self.tables: dict[int, Any] = {}
+        self.enums: dict[str, list[str]] = defaultdict(list)
+        for typname, label in rows["enums"]:
+            self.enums[typname].append(label)
+
+    def build(self) -> ImportResult:
+        b = self.b
+        for kind, name, extra in self.rows["other"]:
+            b.report(kind, name, DETAILS.get(kind, "the designer cannot hold it; not imported").format(extra=extra))
+        for oid, name, relkind, is_partition, description, parents in self.rows["tables"]:
+            if is_partition:
+                b.report("partition", name, f"partition of {parents}; partitions are not supported, not imported")
+                continue
+            self.tables[oid] = b.add_table(name, description)
+            if relkind == "p":
+                b.report("partitioned table", name, "partitioning is not supported; imported as a plain table")
+            elif parents:
+                b.report("inheritance", name, f"INHERITS ({parents}) is not supported; imported as a plain table")
+        domains = {}
+        for row in self.rows["columns"]:
+            if row[8] == "d" and row[9] not in domains:
+                domains[row[9]] = type_name_of(row[10])
+        for relid, name, type_text, notnull, identity, generated, default, description, *_rest, collation in self.rows[
+            "columns"
+        ]:
+            table = self.tables.get(relid)
+            if table is None or is_kept_column(name):
+                continue
+            parsed = type_name_of(type_text)
+            ctype, _serial = map_type(parsed, enums_by_name=self.enums, domains=domains)
+            col = b.add_column(table, ColumnDraft(name, ctype, required=notnull, description=description))
+            where = f"{table.name}.{name}"
+            if collation:
+                b.notes.append(f"{where}: COLLATE {collation} dropped")
+            if identity:
+                ctype.config["identity"] = True
+            if generated:
+                b.report(
+                    "generated column",
+                    where,
+                    "GENERATED ALWAYS AS (…) STORED is not supported; imported as a plain column",
+                )
+            elif default is not None:
+                value, sequence, problem = read_default(_default_node(default), ctype)
+                if (
+                    sequence
+                    and ctype.family == "number"
+                    and ctype.config.get("kind") in ("smallint", "integer", "bigint")
+                ):
+                    ctype.config["identity"] = True
+                elif problem or sequence:
+                    b.report("default", where, problem or "sequence default on a non-integer column; dropped")
+                else:
+                    col.default = value
+        for relid, cname, contype, cols, expr, ftable, fschema, fcols, deltype, updtype, valid, deferrable in self.rows[
+            "constraints"
+        ]:
+            table = self.tables.get(relid)
+            if table is None or any(map(is_kept_column, cols)):
+                continue
+            if contype == "p":
+                table.primary_key = (cname, list(cols))
+            elif contype == "u":
+                table.uniques.append((cname, list(cols)))
+            elif contype == "c":
+                table.checks.append((cname, expr, None))
+            elif contype == "f":
+                if fschema != self.schema:
+                    b.report(
+                        "foreign key",
+                        f"{table.name}.{cname}",
+                        f"references {fschema}.{ftable} in another schema; skipped",
+                    )
+                    continue
+                b.foreign_keys.append(
+                    ForeignKeyDraft(
+                        cname, table.name, list(cols), ftable, list(fcols), ACTIONS[deltype], ACTIONS[updtype]
+                    )
+                )
+            else:
+                kind = {"x": "exclusion constraint", "t": "constraint trigger"}[contype]
+                b.report(kind, f"{table.name}.{cname}", "the designer cannot hold it; skipped")
+            if contype in "ufc" and (not valid or deferrable):
+                b.notes.append(f"{table.name}.{cname}: {'NOT VALID' if not valid else 'DEFERRABLE'} dropped")
+        for relid, iname, unique, method, has_exprs, has_pred, cols, indexdef in self.rows["indexes"]:
+            table = self.tables.get(relid)
+            if table is None or any(map(is_kept_column, cols)):
+                continue
+            where = f"{table.name}.{iname}"
+            if has_pred:
+                b.report("partial index", where, f"partial indexes are not supported ({indexdef}); skipped")
+            elif has_exprs:
+                b.report("expression index", where, "indexes on expressions are not supported; skipped")
+            elif method != "btree":
+                b.report("index", where, f"{method} indexes are not supported (only btree); skipped")
+            else:
+                table.indexes.append((iname, list(cols), unique))
+        return b.build()

@@ -21,26 +21,12 @@ from pglast.enums import ConstrType
 from pglast.stream import RawStream
 
 from designer.ddl.names import choices_name, is_kept_column, unique_name
+from designer.importers.builder import ACTIONS
+from designer.importers.pgtypes import choices_of, literal, map_type, normalize_expression, parse_expression
 from designer.schema import ids
 from designer.schema.snapshot import Snapshot, canonicalize
 from designer.schema.types import check_default, normalize_type
 
-from .postgresql import _choices, _family, _literal, normalize_expression
-
-ACTIONS = {"a": "no_action", "r": "restrict", "c": "cascade", "n": "set_null", "d": "set_default"}
-PG_TYPES = {
-    "int2": "smallint",
-    "int4": "integer",
-    "int8": "bigint",
-    "float8": "double precision",
-    "float4": "real",
-    "bool": "boolean",
-    "varchar": "character varying",
-    "timestamptz": "timestamp with time zone",
-    "timestamp": "timestamp without time zone",
-    "time": "time without time zone",
-    "numeric": "numeric",
-}
 SQLITE_DEFAULTS = {"CURRENT_TIMESTAMP": "now()", "CURRENT_DATE": "current_date", "CURRENT_TIME": "current_time"}
 
 
@@ -49,13 +35,6 @@ def introspect(path_or_conn: Any) -> Snapshot:
         with sqlite3.connect(path_or_conn) as conn:
             return _read(conn)
     return _read(path_or_conn)
-
-
-def _type_text(type_name: ast.TypeName) -> str:
-    name = type_name.names[-1].sval
-    text = PG_TYPES.get(name, name)
-    mods = [str(_literal(m)) for m in type_name.typmods or ()]
-    return f"{text}({','.join(mods)})" if mods else text
 
 
 def _read(conn: sqlite3.Connection) -> Snapshot:
@@ -87,7 +66,10 @@ def _read(conn: sqlite3.Connection) -> Snapshot:
                 col = element.colname
                 if is_kept_column(col):
                     continue
-                family, config = _family(_type_text(element.typeName), warnings, f"{name}.{col}")
+                ctype, _serial = map_type(element.typeName)
+                family, config = ctype.family, ctype.config
+                if ctype.unsupported:
+                    warnings.append(f"{name}.{col}: {ctype.unsupported}")
                 field = {
                     "id": ids.field_id(name, col),
                     "name": col,
@@ -124,7 +106,7 @@ def _read(conn: sqlite3.Connection) -> Snapshot:
                     )  # fmt: skip
             elif c.contype == ConstrType.CONSTR_CHECK:
                 expression = normalize_expression(RawStream()(c.raw_expr))
-                choices = _choices(expression)
+                choices = choices_of(parse_expression(expression))
                 field = by_name.get(choices[0]) if choices else None
                 if field and field["data_type"] == "text" and c.conname == choices_name(name, field["field_name"]):
                     field["config"]["choices"] = choices[1]
@@ -176,7 +158,7 @@ def _read(conn: sqlite3.Connection) -> Snapshot:
 
 
 def _default(node: Any, family: str, config: dict) -> str | None:
-    value = _literal(node)
+    value = literal(node)
     if value is None:
         text = RawStream()(node)
         value = SQLITE_DEFAULTS.get(text.upper(), text.lower())

@@ -237,7 +237,7 @@ class PostgresTarget(_Target):
             raise StatementFailed(run.error) from exc
 
     def introspect(self) -> Snapshot:
-        return pg_introspect.introspect(self.conn, self.schema)
+        return pg_introspect.introspect(self.conn, self.schema, missing_ok=True)
 
     def kept(self) -> list[dict[str, Any]]:
         prefix = kept_schema(self.schema, "").replace("_", r"\_") + "%"

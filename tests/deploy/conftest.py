@@ -2,35 +2,17 @@
 
 from __future__ import annotations
 
-import uuid
-
 import psycopg
 import pytest
 from django.conf import settings
 
-
-def drop_schema_and_kept(conn, schema: str) -> None:
-    """Test cleanup only (the product never drops with CASCADE)."""
-    rows = conn.execute(
-        "SELECT nspname FROM pg_namespace WHERE nspname = %s OR nspname LIKE %s", (schema, f"{schema}_kept_%")
-    ).fetchall()
-    for (name,) in rows:
-        conn.execute(psycopg.sql.SQL("DROP SCHEMA {} CASCADE").format(psycopg.sql.Identifier(name)))
+from tests.pg_scratch import drop_schema_and_kept, scratch  # noqa: F401 - helper and fixture
 
 
 @pytest.fixture
-def target():
+def target(scratch):  # noqa: F811
     """(connection, schema): an autocommit connection to the deploy database and an empty schema."""
-    if not settings.DEPLOY_DATABASE_URL.startswith("postgres"):
-        pytest.skip("DEPLOY_DATABASE_URL is not PostgreSQL")
-    schema = f"t_{uuid.uuid4().hex[:10]}"
-    conn = psycopg.connect(settings.DEPLOY_DATABASE_URL, autocommit=True)
-    conn.execute(psycopg.sql.SQL("CREATE SCHEMA {}").format(psycopg.sql.Identifier(schema)))
-    try:
-        yield conn, schema
-    finally:
-        drop_schema_and_kept(conn, schema)
-        conn.close()
+    return scratch.conn, scratch.schema()
 
 
 def run(conn, statements) -> None:

@@ -3,95 +3,60 @@ alice never sees a Deploy button and gets 403 on the deploy page."""
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 import psycopg
 import pytest
 from django.conf import settings
-from django.db import connections
+from django.contrib.auth import get_user_model
 
 from designer.demo import load_demo
 from designer.models import DataField
 from designer.services import fields
 from designer.services.deploy import schema_name
+from tests.pg_scratch import drop_schema_and_kept
 
-from ..deploy.conftest import drop_schema_and_kept
-
-pytestmark = [pytest.mark.browser, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]  # fmt: skip
+pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 
 
-@pytest.fixture
-def browser():
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("REQUIRE_BROWSER") == "1":
-            pytest.fail(f"REQUIRE_BROWSER=1 but {CHROMIUM} is missing")
-        pytest.skip("Chromium not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
-
-
-def login(page, base: str, username: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.get_by_label("User name").fill(username)
-    page.get_by_label("Password").fill(username)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_load_state()
-
-
-def test_demo_deploys_from_the_browser_and_alice_cannot(browser, live_server, request, monkeypatch):
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # the test's own ORM calls run beside Playwright's loop
+def test_demo_deploys_from_the_browser_and_alice_cannot(page, live_server_url, login, request):
     project, _ = load_demo(force=True)
     schema = schema_name(project)
     with psycopg.connect(settings.DEPLOY_DATABASE_URL, autocommit=True) as conn:
         drop_schema_and_kept(conn, schema)
     request.addfinalizer(lambda: _drop(schema))
-    page = browser.new_page()
-    try:
-        login(page, live_server.url, "alice")
-        page.goto(f"{live_server.url}{project.get_absolute_url()}")
-        assert page.get_by_role("link", name="Deploy").count() == 0
-        response = page.goto(f"{live_server.url}/projects/{project.slug}/deploy/")
-        assert response.status == 403
-        page.context.clear_cookies()
+    users = get_user_model().objects
 
-        login(page, live_server.url, "demo")
-        page.goto(f"{live_server.url}{project.get_absolute_url()}")
-        page.get_by_role("link", name="Deploy").click()
-        assert page.get_by_role("table", name="Statements").is_visible()
-        page.get_by_role("button", name="Deploy").click()
-        page.wait_for_url(re.compile(r"/deploy/runs/1/$"))
-        assert page.get_by_text("Verified: the database matches the intended schema").is_visible()
+    login(user=users.get(username="alice"))
+    page.goto(f"{live_server_url}{project.get_absolute_url()}")
+    assert page.get_by_role("link", name="Deploy").count() == 0
+    response = page.goto(f"{live_server_url}/projects/{project.slug}/deploy/")
+    assert response.status == 403
+    page.context.clear_cookies()
 
-        full_name = DataField.objects.get(table__project=project, table__table_name="users", field_name="full_name")
-        fields.update_field(full_name, actor=project.owner, field_name="display_name")
-        page.get_by_role("link", name="Back to deploy").click()
-        assert page.get_by_text('RENAME COLUMN "full_name" TO "display_name"').is_visible()
-        page.get_by_role("button", name="Deploy").click()
-        page.wait_for_url(re.compile(r"/deploy/runs/2/$"))
-        assert page.get_by_text("Verified").is_visible()
+    login(user=users.get(username="demo"))
+    page.goto(f"{live_server_url}{project.get_absolute_url()}")
+    page.get_by_role("link", name="Deploy").click()
+    assert page.get_by_role("table", name="Statements").is_visible()
+    page.get_by_role("button", name="Deploy").click()
+    page.wait_for_url(re.compile(r"/deploy/runs/1/$"))
+    assert page.get_by_text("Verified: the database matches the intended schema").is_visible()
 
-        page.get_by_role("link", name="Back to deploy").click()
-        page.get_by_role("button", name="Roll back").click()
-        page.wait_for_url(re.compile(r"/deploy/runs/3/$"))
-        assert page.get_by_text("Verified").is_visible()
-        page.get_by_role("link", name="Back to deploy").click()
-        page.get_by_role("button", name="Check drift").click()
-        page.get_by_text("No drift: the database matches the last deployed version.").wait_for()
-    except Exception:
-        Path("var").mkdir(exist_ok=True)
-        page.screenshot(path="var/e2e-deploy-failure.png", full_page=True)
-        raise
-    finally:
-        connections.close_all()  # ORM calls beside Playwright's loop get their own connection; close it here
+    full_name = DataField.objects.get(table__project=project, table__table_name="users", field_name="full_name")
+    fields.update_field(full_name, actor=project.owner, field_name="display_name")
+    page.get_by_role("link", name="Back to deploy").click()
+    assert page.get_by_text('RENAME COLUMN "full_name" TO "display_name"').is_visible()
+    page.get_by_role("button", name="Deploy").click()
+    page.wait_for_url(re.compile(r"/deploy/runs/2/$"))
+    assert page.get_by_text("Verified").is_visible()
+
+    page.get_by_role("link", name="Back to deploy").click()
+    page.get_by_role("button", name="Roll back").click()
+    page.wait_for_url(re.compile(r"/deploy/runs/3/$"))
+    assert page.get_by_text("Verified").is_visible()
+    page.get_by_role("link", name="Back to deploy").click()
+    page.get_by_role("button", name="Check drift").click()
+    page.get_by_text("No drift: the database matches the last deployed version.").wait_for()
 
 
 def _drop(schema: str) -> None:
