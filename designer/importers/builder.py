@@ -243,7 +243,8 @@ class SchemaBuilder:
         choice = choices_of(node)
         if choice and choice[0] in fields and cname in (f"{tname}_{choice[0]}_check", f"{raw}_{choice[0]}_check"):
             f = fields[choice[0]]
-            if f["data_type"] == "text" and not f["config"].get("choices"):
+            default_fits = f["default"] is None or f["default"] in choice[1]
+            if f["data_type"] == "text" and not f["config"].get("choices") and default_fits:
                 f["config"]["choices"] = choice[1]
                 return
         cname = self._identifier(cname, "constraint")
