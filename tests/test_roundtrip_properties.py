@@ -98,3 +98,12 @@ def test_ddl_deployed_and_read_back_is_the_same_design(scratch, sql):  # noqa: F
     schema = scratch.schema()
     scratch.run(schema, to_postgresql(design))
     assert schema_hash(introspect(scratch.conn, schema)) == schema_hash(design), to_postgresql(design)
+
+
+@pytest.mark.postgres
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(sql=schemas())
+def test_a_schema_read_from_its_sql_equals_the_schema_read_from_the_database(scratch, sql):  # noqa: F811
+    schema = scratch.schema()
+    scratch.run(schema, sql)
+    assert schema_hash(introspect(scratch.conn, schema)) == schema_hash(read_sql(sql).snapshot)
