@@ -263,7 +263,8 @@ class SchemaBuilder:
             )
         ):
             f = fields[choice[0]]
-            if f["data_type"] == "text" and not f["config"].get("choices"):
+            default_fits = f["default"] is None or f["default"] in choice[1]
+            if f["data_type"] == "text" and not f["config"].get("choices") and default_fits:
                 f["config"]["choices"] = choice[1]
                 return
         cname = self._identifier(cname, "constraint")

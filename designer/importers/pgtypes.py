@@ -258,6 +258,22 @@ def columns_in(node: Any) -> list[str]:
     return found
 
 
+def _as_in_list(node: Any) -> Any:
+    """``x = ANY (ARRAY[1, 2])`` / ``x <> ALL (ARRAY[…])`` (how PostgreSQL stores them) → ``x IN (1, 2)`` /
+    ``x NOT IN (…)`` (how they are written)."""
+    if not isinstance(node, ast.A_Expr) or not node.name:
+        return node
+    op = node.name[0].sval
+    wanted = {enums.A_Expr_Kind.AEXPR_OP_ANY: "=", enums.A_Expr_Kind.AEXPR_OP_ALL: "<>"}.get(node.kind)
+    array = _strip_casts(node.rexpr)
+    if op != wanted or not isinstance(array, ast.A_ArrayExpr):
+        return node
+    items = tuple(_strip_casts(e) for e in array.elements or ())
+    if not items or not all(isinstance(e, ast.A_Const) for e in items):
+        return node
+    return ast.A_Expr(kind=enums.A_Expr_Kind.AEXPR_IN, name=(ast.String(sval=op),), lexpr=node.lexpr, rexpr=items)
+
+
 def simplify_check(node: Any, text_columns: set[str], renames: dict[str, str] | None = None) -> Any:
     """Drop the casts PostgreSQL adds when it stores a CHECK (``(0)::numeric``, ``(name)::text``), so an
     expression read from the catalogs prints as it was written: casts of literals, and casts of text
@@ -285,7 +301,7 @@ def simplify_check(node: Any, text_columns: set[str], renames: dict[str, str] | 
             value = getattr(node, attr)
             if isinstance(value, ast.Node | tuple):
                 setattr(node, attr, simplify_check(value, text_columns, renames))
-        return node
+        return _as_in_list(node)
     if isinstance(node, tuple):
         return tuple(simplify_check(item, text_columns, renames) for item in node)
     return node

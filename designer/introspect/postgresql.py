@@ -21,7 +21,6 @@ schema name is always a bound parameter.
 from __future__ import annotations
 
 import functools
-from collections import defaultdict
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -30,7 +29,7 @@ import psycopg
 from designer.ddl.names import is_kept_column
 from designer.importers import ImportResult, ImportSyntaxError
 from designer.importers.builder import ACTIONS, ColumnDraft, ForeignKeyDraft, SchemaBuilder
-from designer.importers.pgtypes import map_type, parse_expression, read_default, type_name_of
+from designer.importers.pgtypes import ColumnType, map_type, parse_expression, read_default, type_name_of
 from designer.schema.snapshot import Snapshot
 
 TABLES = """
@@ -45,7 +44,11 @@ SELECT c.oid, c.relname, c.relkind, c.relispartition, coalesce(obj_description(c
 COLUMNS = """
 SELECT a.attrelid, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, a.attidentity, a.attgenerated,
        pg_get_expr(d.adbin, d.adrelid), coalesce(col_description(a.attrelid, a.attnum), ''),
-       t.typtype, t.typname, format_type(t.typbasetype, t.typtypmod), coll.collname
+       t.typtype, t.typname, format_type(t.typbasetype, t.typtypmod), coll.collname,
+       -- the labels of an enum type (or of the enum under a domain), this type's own: not by name
+       ARRAY(SELECT e.enumlabel FROM pg_enum e
+              WHERE e.enumtypid = CASE t.typtype WHEN 'd' THEN t.typbasetype ELSE t.oid END
+              ORDER BY e.enumsortorder)
   FROM pg_attribute a
   JOIN pg_class c ON c.oid = a.attrelid
   JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -54,12 +57,6 @@ SELECT a.attrelid, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull
   LEFT JOIN pg_collation coll ON coll.oid = a.attcollation AND a.attcollation <> t.typcollation
  WHERE n.nspname = %(schema)s AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
  ORDER BY a.attrelid, a.attnum
-"""
-
-ENUMS = """
-SELECT t.typname, e.enumlabel
-  FROM pg_enum e JOIN pg_type t ON t.oid = e.enumtypid
- ORDER BY t.typname, e.enumsortorder
 """
 
 CONSTRAINTS = """
@@ -210,7 +207,7 @@ def _read(conn: psycopg.Connection, schema: str, missing_ok: bool = False) -> Im
             known = ", ".join(sorted(r[0] for r in cur.fetchall()))
             raise ImportSyntaxError(f"The database has no schema {schema!r}. Schemas there: {known or 'none'}.")
         rows = {}
-        for key, query in (("tables", TABLES), ("columns", COLUMNS), ("enums", ENUMS), ("constraints", CONSTRAINTS),
+        for key, query in (("tables", TABLES), ("columns", COLUMNS), ("constraints", CONSTRAINTS),
                            ("indexes", INDEXES), ("other", OTHER_OBJECTS)):  # fmt: skip
             cur.execute(query, params)
             rows[key] = cur.fetchall()
@@ -223,9 +220,6 @@ class _Catalog:
         self.rows = rows
         self.b = SchemaBuilder("live")
         self.tables: dict[int, Any] = {}
-        self.enums: dict[str, list[str]] = defaultdict(list)
-        for typname, label in rows["enums"]:
-            self.enums[typname].append(label)
 
     def build(self) -> ImportResult:
         b = self.b
@@ -244,14 +238,16 @@ class _Catalog:
         for row in self.rows["columns"]:
             if row[8] == "d" and row[9] not in domains:
                 domains[row[9]] = type_name_of(row[10])
-        for relid, name, type_text, notnull, identity, generated, default, description, *_rest, collation in self.rows[
-            "columns"
-        ]:
+        for relid, name, type_text, notnull, identity, generated, default, description, *rest in self.rows["columns"]:
+            typtype, typname, _base, collation, labels = rest
             table = self.tables.get(relid)
             if table is None or is_kept_column(name):
                 continue
-            parsed = type_name_of(type_text)
-            ctype, _serial = map_type(parsed, enums_by_name=self.enums, domains=domains)
+            if labels:  # an enum (or a domain over one): its own labels, whatever other schemas call theirs
+                kind = "domain" if typtype == "d" else "enum"
+                ctype = ColumnType("text", {"choices": list(labels)}, note=f"{kind} {typname} → text with choices")
+            else:
+                ctype, _serial = map_type(type_name_of(type_text), domains=domains)
             col = b.add_column(table, ColumnDraft(name, ctype, required=notnull, description=description))
             where = f"{table.name}.{name}"
             if collation:
