@@ -15,7 +15,9 @@ from designer.models import (
     Project,
     ProjectMembership,
     SchemaVersion,
+    StickyNote,
     TableConstraint,
+    TableGroup,
     TableIndex,
     TableLock,
     TableRelationship,
@@ -167,6 +169,21 @@ class SchemaVersionAdmin(admin.ModelAdmin):
     list_filter = ["project", "is_merged"]
     search_fields = ["project__name", "message", "schema_hash"]
     readonly_fields = ["created_at"]
+
+
+@admin.register(TableGroup)
+class TableGroupAdmin(admin.ModelAdmin):
+    list_display = ["name", "project", "color", "created_at"]
+    list_filter = ["project"]
+    search_fields = ["name", "project__name", "tables__table_name"]
+    filter_horizontal = ["tables"]
+
+
+@admin.register(StickyNote)
+class StickyNoteAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "project", "created_by", "updated_at"]
+    list_filter = ["project"]
+    search_fields = ["text", "project__name"]
 
 
 @admin.register(TableLock)
