@@ -171,6 +171,21 @@ class SchemaVersionAdmin(admin.ModelAdmin):
     readonly_fields = ["created_at"]
 
 
+@admin.register(TableGroup)
+class TableGroupAdmin(admin.ModelAdmin):
+    list_display = ["name", "project", "color", "created_at"]
+    list_filter = ["project"]
+    search_fields = ["name", "project__name", "tables__table_name"]
+    filter_horizontal = ["tables"]
+
+
+@admin.register(StickyNote)
+class StickyNoteAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "project", "created_by", "updated_at"]
+    list_filter = ["project"]
+    search_fields = ["text", "project__name"]
+
+
 @admin.register(TableLock)
 class TableLockAdmin(admin.ModelAdmin):
     list_display = ["table", "user", "lock_type", "locked_at", "expires_at", "released_at", "release_reason"]

@@ -16,7 +16,7 @@ urlpatterns = [
     path(P + "settings/members", projects.member_set, name="member-set"),
     path(P + "settings/members/remove", projects.member_remove, name="member-remove"),
     path(P + "diagram.svg", designer.diagram_svg, name="diagram"),
-    path(P + "export/<slug:key>/", exports.export_download, name="export"),
+    path(P + "export/<slug:key>", exports.export_download, name="export"),
     path(P + "arrange", designer.arrange, name="arrange"),
     path(P + "tables/", designer.table_list, name="tables"),
     path(T, panel.table_panel, name="table"),
@@ -61,7 +61,7 @@ urlpatterns = [
     path(P + "import/preview/", imports.preview, name="project-import-preview"),
     path(P + "import/confirm/", imports.confirm, name="project-import-confirm"),
     path(
-        P + "versions/<int:number>/export/<slug:key>/",
+        P + "versions/<int:number>/export/<slug:key>",
         exports.export_download,
         name="version-export",
     ),

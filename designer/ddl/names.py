@@ -16,6 +16,11 @@ def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def quote_literal(value: str) -> str:
+    """A standard SQL string literal (PostgreSQL with standard_conforming_strings, and SQLite)."""
+    return "'" + value.replace("'", "''") + "'"
+
+
 def object_name(table: str, columns: list[str], suffix: str) -> str:
     """``<table>_<col>_<col>_<suffix>`` like PostgreSQL; shortened with a stable hash past 63 characters."""
     name = "_".join([table, *columns, suffix])

@@ -22,6 +22,7 @@ from designer.schema.types import check_default, normalize_type, postgres_type
 from . import risk
 from .constraints import constraint_clauses
 from .names import choices_name, kept_column, unique_name
+from .names import quote_literal as lit
 from .postgresql import ACTIONS, Statement, check_sql
 
 SQLITE_DEFAULT_EXPRESSIONS = {
@@ -34,11 +35,6 @@ SQLITE_DEFAULT_EXPRESSIONS = {
 
 def q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
-
-
-def lit(value: str) -> str:
-    """A standard SQL string literal (SQLite has no backslash escapes)."""
-    return "'" + value.replace("'", "''") + "'"
 
 
 def column_type(f: dict) -> str:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from designer.ddl import names as ddl_names
-from designer.ddl.names import choices_name
+from designer.ddl.names import choices_name, quote_literal
 from designer.schema import types
 from designer.schema.snapshot import Snapshot, canonicalize
 
@@ -49,10 +49,6 @@ def foreign_keys(snapshot: Snapshot) -> list[ForeignKey]:
 
 def many_to_many(snapshot: Snapshot) -> list[dict[str, Any]]:
     return [r for r in snapshot["relationships"] if r["type"] == "many_to_many"]
-
-
-def quote_literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 DEFAULT_EXPRESSIONS = {expression for allowed in types.DEFAULT_EXPRESSIONS.values() for expression in allowed}

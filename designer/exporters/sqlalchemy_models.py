@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from designer.ddl.names import quote_ident
+from designer.ddl import postgresql as ddl_postgresql
+from designer.ddl.names import quote_ident, quote_literal
 from designer.schema.snapshot import Snapshot
 
 from . import ExportFormat, register
@@ -21,13 +22,12 @@ from .common import (
     header,
     pk_fields,
     prepare,
-    quote_literal,
     sql_default,
     unique_name,
 )
 from .django_models import _attribute, class_name
 
-ACTIONS = {"restrict": "RESTRICT", "cascade": "CASCADE", "set_null": "SET NULL", "set_default": "SET DEFAULT"}
+ACTIONS = {key: sql for key, sql in ddl_postgresql.ACTIONS.items() if key != "no_action"}  # the default
 
 
 def _sa_type(field: dict[str, Any]) -> tuple[str, str]:

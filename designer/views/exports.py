@@ -1,5 +1,5 @@
 """Export downloads: one URL per registered format, for the current design
-(``projects/<slug>/export/<key>/``) or a saved version (``projects/<slug>/versions/<n>/export/<key>/``)."""
+(``projects/<slug>/export/<key>``) or a saved version (``projects/<slug>/versions/<n>/export/<key>``)."""
 
 from __future__ import annotations
 
