@@ -205,17 +205,3 @@ class DeployRunAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
-
-
-@admin.register(TableGroup)
-class TableGroupAdmin(admin.ModelAdmin):
-    list_display = ["name", "project", "color"]
-    list_filter = ["project"]
-    search_fields = ["name", "project__name"]
-
-
-@admin.register(StickyNote)
-class StickyNoteAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "project"]
-    list_filter = ["project"]
-    search_fields = ["text", "project__name"]
