@@ -80,6 +80,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "designer.middleware.LockErrorMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
 ]
 
@@ -157,6 +158,10 @@ X_FRAME_OPTIONS = "DENY"
 LOCK_TTL_OPTIMISTIC = env_int("LOCK_TTL_OPTIMISTIC", 120)
 LOCK_TTL_PESSIMISTIC = env_int("LOCK_TTL_PESSIMISTIC", 1800)
 LOCK_TTL_CRITICAL = env_int("LOCK_TTL_CRITICAL", 900)
+# Expired locks are freed (and lock.expired broadcast once) by a sweep every LOCK_SWEEP_INTERVAL seconds, run
+# inside each ASGI process (LOCK_SWEEP_IN_ASGI) and/or by `manage.py expire_locks --loop`.
+LOCK_SWEEP_INTERVAL = float(os.environ.get("LOCK_SWEEP_INTERVAL") or 1)
+LOCK_SWEEP_IN_ASGI = env_bool("LOCK_SWEEP_IN_ASGI", True)
 
 LOGGING = {
     "version": 1,

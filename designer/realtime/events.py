@@ -1,0 +1,115 @@
+"""The websocket protocol: group names and event shapes. Nothing else knows them.
+
+One group per project. Every event is a JSON object with an ``event`` key:
+
+- ``lock.acquired|renewed|released|expired|forced``: ``table_id``, ``table``, ``holder``, ``holder_id``,
+  ``lock_type``, ``reason``, ``expires_at`` (ISO 8601), ``ttl`` (seconds left); ``forced`` adds ``by`` and
+  ``why``. Lock tokens are never broadcast.
+- ``schema.changed``: ``table_id`` (null: the whole design), ``table``, ``what`` (schema, layout, created, replaced,
+  deleted), ``revision``, ``by``.
+- ``presence.joined|left``: ``user``, ``user_id``, ``conn`` (one browser tab).
+- ``sync``: sent to one socket on connect, the active locks (``locks``: list of lock events' payloads).
+- ``deploy.*``: ``deploy.progress|finished`` with whatever the deploy service reports.
+
+Broadcasts from sync code go out after the surrounding transaction commits (``transaction.on_commit``), through
+``async_to_sync(channel_layer.group_send)``; a broken channel layer is logged, never fails the write.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import datetime
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+from django.utils import timezone
+
+log = logging.getLogger(__name__)
+
+#: ``type`` of the channel-layer message; the consumer's ``tw_event`` handler forwards ``event`` to the browser.
+MESSAGE_TYPE = "tw.event"
+LOCK_EVENTS = ("acquired", "renewed", "released", "expired", "forced")
+
+
+def project_group(project_id) -> str:
+    """The channel-layer group of a project's websockets."""
+    return f"project.{uuid.UUID(str(project_id)).hex}"
+
+
+def message(event: dict) -> dict:
+    return {"type": MESSAGE_TYPE, "event": event}
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def lock_payload(lock, kind: str = "acquired") -> dict:
+    """What clients learn about a lock (never its token)."""
+    seconds = max(0, int((lock.expires_at - timezone.now()).total_seconds())) if kind in ("acquired", "renewed") else 0
+    return {
+        "event": f"lock.{kind}",
+        "table_id": str(lock.table_id),
+        "table": lock.table.table_name,
+        "holder": lock.user.get_username(),
+        "holder_id": lock.user_id,
+        "lock_type": lock.lock_type,
+        "reason": lock.reason,
+        "expires_at": _iso(lock.expires_at),
+        "ttl": seconds,
+    }
+
+
+def broadcast(project_id, event: dict) -> None:
+    """Send ``event`` to everyone watching the project, once the current transaction has committed."""
+    group = project_group(project_id)
+
+    def send() -> None:
+        try:
+            async_to_sync(get_channel_layer().group_send)(group, message(event))
+        except Exception:  # noqa: BLE001 - a broadcast must never undo or fail a committed write
+            log.exception("broadcast of %s to %s failed", event.get("event"), group)
+
+    transaction.on_commit(send)
+
+
+def lock_changed(kind: str, lock, *, by=None, reason: str = "") -> None:
+    if kind not in LOCK_EVENTS:
+        raise ValueError(f"unknown lock event {kind!r}")
+    event = lock_payload(lock, kind)
+    if kind == "forced":
+        event["by"] = by.get_username() if by is not None else None
+        event["why"] = reason
+    broadcast(lock.table.project_id, event)
+
+
+def schema_changed(project_id, *, table=None, what: str = "schema", by=None) -> None:
+    """A table (or, without ``table``, the whole design) changed: viewers refresh it."""
+    broadcast(
+        project_id,
+        {
+            "event": "schema.changed",
+            "table_id": str(table.pk) if table is not None else None,
+            "table": table.table_name if table is not None else None,
+            "what": what,
+            "revision": table.revision if table is not None else None,
+            "by": by.get_username() if getattr(by, "is_authenticated", False) else None,
+        },
+    )
+
+
+def presence(kind: str, *, user, conn: str) -> dict:
+    if kind not in ("joined", "left"):
+        raise ValueError(f"unknown presence event {kind!r}")
+    return {"event": f"presence.{kind}", "user": user.get_username(), "user_id": user.pk, "conn": conn}
+
+
+def sync(locks: list) -> dict:
+    return {"event": "sync", "locks": [lock_payload(lock) for lock in locks]}
+
+
+def deploy(project_id, kind: str, **data) -> None:
+    """Room for the deploy service: ``deploy.progress`` / ``deploy.finished``."""
+    broadcast(project_id, {"event": f"deploy.{kind}", **data})
