@@ -15,12 +15,12 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True), pyt
 
 
 async def next_event(communicator, name: str | None = None, timeout: float = 3.0) -> dict:
-    """The next event (skipping presence chatter unless asked for)."""
+    """The next event; when ``name`` is given, skip the connect chatter (sync, presence) before it."""
     while True:
         event = await communicator.receive_json_from(timeout=timeout)
         if name is None or event["event"] == name:
             return event
-        if not event["event"].startswith("presence.") and name is not None:
+        if event["event"] != "sync" and not event["event"].startswith("presence."):
             raise AssertionError(f"expected {name}, got {event}")
 
 
