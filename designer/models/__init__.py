@@ -1,6 +1,7 @@
 """Designer models, one module per aggregate."""
 
 from .lock import TableLock
+from .presence import Presence
 from .project import Project, ProjectMembership, Role
 from .relationship import TableRelationship
 from .table import ConstraintColumn, DataField, DataTable, IndexColumn, TableConstraint, TableIndex
@@ -11,6 +12,7 @@ __all__ = [
     "DataField",
     "DataTable",
     "IndexColumn",
+    "Presence",
     "Project",
     "ProjectMembership",
     "Role",

@@ -1,21 +1,20 @@
 """The project websocket: ``/ws/projects/<id>/``. Login and membership are checked on connect.
 
-On connect the socket joins the project's group, gets a ``sync`` event with the active locks, and announces
-itself (``presence.joined``); every socket already there answers the newcomer directly with its own
-``presence.joined``, so presence needs no shared store and works across server processes. Everything else
-arrives through :mod:`designer.realtime.events` broadcasts.
+On connect the socket joins the project's group, records its presence (a ``Presence`` row, so every server
+process sees the same list), gets a ``sync`` event with the active locks and who is here, and is announced to
+the others (``presence.joined``). Everything else arrives through :mod:`designer.realtime.events` broadcasts.
+The browser pings every 30 s (``{"event": "ping"}``), which keeps its presence fresh; the sweep removes the
+presence of sockets whose server died.
 """
 
 from __future__ import annotations
-
-import uuid
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.utils import timezone
 
-from designer.models import Project, TableLock
+from designer.models import Presence, Project, TableLock
 from designer.services.permissions import role_of
 
 from . import events, sweeper
@@ -24,17 +23,28 @@ from . import events, sweeper
 NOT_LOGGED_IN, NOT_A_MEMBER = 4401, 4403
 
 
-def _is_member(project_id, user) -> bool:
+def _join(project_id, user) -> tuple[Presence, list[TableLock], list[Presence]] | None:
+    """Record the socket's presence if ``user`` is a member; the project's active locks and presence."""
     project = Project.objects.filter(pk=project_id).first()
-    return project is not None and role_of(project, user) is not None
-
-
-def _active_locks(project_id) -> list[TableLock]:
-    return list(
+    if project is None or role_of(project, user) is None:
+        return None
+    now = timezone.now()
+    mine = Presence.objects.create(project=project, user=user, seen_at=now)
+    active = list(
         TableLock.objects.select_related("user", "table").filter(
-            table__project_id=project_id, released_at__isnull=True, expires_at__gt=timezone.now()
+            table__project=project, released_at__isnull=True, expires_at__gt=now
         )
     )
+    here = list(Presence.objects.select_related("user").filter(project=project).order_by("connected_at"))
+    return mine, active, here
+
+
+def _leave(conn) -> None:
+    Presence.objects.filter(pk=conn).delete()
+
+
+def _seen(conn) -> None:
+    Presence.objects.filter(pk=conn).update(seen_at=timezone.now())
 
 
 class ProjectConsumer(AsyncJsonWebsocketConsumer):
@@ -46,22 +56,18 @@ class ProjectConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=NOT_LOGGED_IN)
             return
         project_id = self.scope["url_route"]["kwargs"]["project_id"]
-        if not await database_sync_to_async(_is_member)(project_id, user):
+        joined = await database_sync_to_async(_join)(project_id, user)
+        if joined is None:
             await self.close(code=NOT_A_MEMBER)
             return
-        self.user = user
-        self.conn = uuid.uuid4().hex[:12]
+        mine, active, here = joined
+        self.user, self.conn = user, mine.pk
         self.group = events.project_group(project_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
-        await self.send_json(events.sync(await database_sync_to_async(_active_locks)(project_id)))
+        await self.send_json(events.sync(active, here))
         await self.channel_layer.group_send(
-            self.group,
-            {
-                "type": "tw.presence",
-                "event": events.presence("joined", user=user, conn=self.conn),
-                "reply_to": self.channel_name,
-            },
+            self.group, events.message(events.presence("joined", user=user, conn=self.conn))
         )
         if getattr(settings, "LOCK_SWEEP_IN_ASGI", True):
             sweeper.ensure_running()
@@ -70,22 +76,15 @@ class ProjectConsumer(AsyncJsonWebsocketConsumer):
         if self.group is None:
             return
         await self.channel_layer.group_discard(self.group, self.channel_name)
+        await database_sync_to_async(_leave)(self.conn)
         await self.channel_layer.group_send(
-            self.group, {"type": "tw.event", "event": events.presence("left", user=self.user, conn=self.conn)}
+            self.group, events.message(events.presence("left", user=self.user, conn=self.conn))
         )
 
     async def receive_json(self, content, **kwargs) -> None:
-        if isinstance(content, dict) and content.get("event") == "ping":
+        if isinstance(content, dict) and content.get("event") == "ping" and self.group is not None:
+            await database_sync_to_async(_seen)(self.conn)
             await self.send_json({"event": "pong"})
 
     async def tw_event(self, message: dict) -> None:
         await self.send_json(message["event"])
-
-    async def tw_presence(self, message: dict) -> None:
-        """Someone joined: show them here, and tell them we are here too."""
-        await self.send_json(message["event"])
-        if message["reply_to"] != self.channel_name:
-            await self.channel_layer.send(
-                message["reply_to"],
-                {"type": "tw.event", "event": events.presence("joined", user=self.user, conn=self.conn)},
-            )

@@ -8,7 +8,8 @@ One group per project. Every event is a JSON object with an ``event`` key:
 - ``schema.changed``: ``table_id`` (null: the whole design), ``table``, ``what`` (schema, layout, created, replaced,
   deleted), ``revision``, ``by``.
 - ``presence.joined|left``: ``user``, ``user_id``, ``conn`` (one browser tab).
-- ``sync``: sent to one socket on connect, the active locks (``locks``: list of lock events' payloads).
+- ``sync``: sent to one socket on connect: ``locks`` (lock.acquired payloads of the active locks) and
+  ``presence`` (presence.joined payloads of the open sockets, its own included).
 - ``deploy.*``: ``deploy.progress|finished`` with whatever the deploy service reports.
 
 Broadcasts from sync code go out after the surrounding transaction commits (``transaction.on_commit``), through
@@ -100,14 +101,24 @@ def schema_changed(project_id, *, table=None, what: str = "schema", by=None) -> 
     )
 
 
-def presence(kind: str, *, user, conn: str) -> dict:
+def presence(kind: str, *, user, conn) -> dict:
     if kind not in ("joined", "left"):
         raise ValueError(f"unknown presence event {kind!r}")
-    return {"event": f"presence.{kind}", "user": user.get_username(), "user_id": user.pk, "conn": conn}
+    return {"event": f"presence.{kind}", "user": user.get_username(), "user_id": user.pk, "conn": str(conn)}
 
 
-def sync(locks: list) -> dict:
-    return {"event": "sync", "locks": [lock_payload(lock) for lock in locks]}
+def presence_left(project_id, *, user, conn) -> None:
+    """A socket vanished without closing (its server died): the sweep tells the others."""
+    broadcast(project_id, presence("left", user=user, conn=conn))
+
+
+def sync(locks: list, here: list) -> dict:
+    """Sent to one socket on connect: the active locks and who is here (``Presence`` rows)."""
+    return {
+        "event": "sync",
+        "locks": [lock_payload(lock) for lock in locks],
+        "presence": [presence("joined", user=p.user, conn=p.pk) for p in here],
+    }
 
 
 def deploy(project_id, kind: str, **data) -> None:

@@ -22,8 +22,11 @@ def interval() -> float:
 
 
 def sweep_once() -> int:
+    """Expire locks and drop the presence of dead sockets; returns how many locks expired."""
     from designer.services.locks import expire_locks
+    from designer.services.presence import prune_presence
 
+    prune_presence()
     return len(expire_locks())
 
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import pytest
 from asgiref.sync import sync_to_async
+from django.utils import timezone
 
+from designer.models import Presence
 from designer.realtime import sweeper
 from designer.realtime.consumers import NOT_A_MEMBER, NOT_LOGGED_IN
 from designer.services import fields, locks, tables
@@ -89,14 +92,31 @@ async def test_former_holder_is_told_live_when_an_owner_forces_their_lock(projec
 
 async def test_presence_lists_who_is_here_and_who_left(project, owner, editor, open_socket):
     _, alice = await open_socket(project, owner)
-    await next_event(alice, "presence.joined")  # herself
+    assert [p["user"] for p in (await next_event(alice))["presence"]] == ["olivia"]
     _, bob = await open_socket(project, editor)
+    assert [p["user"] for p in (await next_event(bob))["presence"]] == ["olivia", "eddie"]
+    assert (await next_event(alice, "presence.joined"))["user"] == "olivia"  # her own announcement
     assert (await next_event(alice, "presence.joined"))["user"] == "eddie"
-    seen_by_bob = {(await next_event(bob, "presence.joined"))["user"] for _ in range(2)}
-    assert seen_by_bob == {"olivia", "eddie"}
     await bob.disconnect()
     left = await next_event(alice, "presence.left")
     assert left["user"] == "eddie"
+    await alice.disconnect()
+    assert await sync_to_async(Presence.objects.filter(project=project).count)() == 0
+
+
+async def test_presence_of_a_socket_whose_server_died_is_pruned(project, owner, editor, open_socket):
+    from designer.services.presence import prune_presence
+
+    stale = await sync_to_async(Presence.objects.create)(
+        project=project, user=editor, seen_at=timezone.now() - timedelta(minutes=5)
+    )
+    _, alice = await open_socket(project, owner)
+    here = (await next_event(alice))["presence"]
+    assert {p["user"] for p in here} == {"olivia", "eddie"}
+    assert await sync_to_async(prune_presence)() == 1
+    left = await next_event(alice, "presence.left")
+    assert left["user"] == "eddie" and left["conn"] == str(stale.pk)
+    assert await sync_to_async(prune_presence)() == 0
     await alice.disconnect()
 
 
