@@ -110,6 +110,7 @@ async def measure_locks(clients: Clients, owner, table_list, rounds: int) -> lis
         marker = f"round {n}"
         started = time.perf_counter()
         lock = await asyncio.to_thread(locks.acquire, table, actor=owner, lock_type="pessimistic", reason=marker)
+        acquired = time.perf_counter()
         key = (str(table.pk), marker)
         deadline = time.monotonic() + 10
         while len(clients.arrivals.get(key, [])) < expected and time.monotonic() < deadline:
@@ -118,6 +119,11 @@ async def measure_locks(clients: Clients, owner, table_list, rounds: int) -> lis
         if len(arrivals) < expected:
             raise SystemExit(f"round {n}: only {len(arrivals)} of {expected} clients got lock.acquired")
         latencies += [(t - started) * 1000 for t in arrivals]
+        if os.environ.get("BENCH_VERBOSE"):
+            print(
+                f"round {n}: acquire returned {(acquired - started) * 1000:.1f} ms, "
+                f"first {(min(arrivals) - started) * 1000:.1f} ms, last {(max(arrivals) - started) * 1000:.1f} ms"
+            )
         await asyncio.to_thread(locks.release, table, actor=owner, lock_token=lock.lock_token)
         await asyncio.sleep(0.05)
     return latencies

@@ -117,10 +117,20 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- channels --------------------------------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# Redis pub/sub layer by default: one PUBLISH per broadcast, each server process receives it once and fans it
+# out to its own sockets (bench/lock_broadcast.py). REDIS_CHANNEL_LAYER=lists selects channels-redis' list-based
+# layer (per-socket queues, survives short subscriber gaps, one Redis message per socket).
+REDIS_CHANNEL_LAYER = os.environ.get("REDIS_CHANNEL_LAYER", "pubsub")
+if REDIS_CHANNEL_LAYER not in ("pubsub", "lists"):
+    raise ImproperlyConfigured(f"REDIS_CHANNEL_LAYER must be pubsub or lists, got {REDIS_CHANNEL_LAYER!r}")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": (
+                "channels_redis.pubsub.RedisPubSubChannelLayer"
+                if REDIS_CHANNEL_LAYER == "pubsub"
+                else "channels_redis.core.RedisChannelLayer"
+            ),
             "CONFIG": {"hosts": [REDIS_URL], "prefix": os.environ.get("CHANNELS_PREFIX", "tablewright")},
         }
     }

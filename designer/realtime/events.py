@@ -13,17 +13,21 @@ One group per project. Every event is a JSON object with an ``event`` key:
 - ``deploy.*``: ``deploy.progress|finished`` with whatever the deploy service reports.
 
 Broadcasts from sync code go out after the surrounding transaction commits (``transaction.on_commit``), through
-``async_to_sync(channel_layer.group_send)``; a broken channel layer is logged, never fails the write.
+``channel_layer.group_send``: ``async_to_sync`` for the in-memory layer, one warm event-loop thread per process
+for Redis (see ``_Sender``). A broken channel layer is logged, never fails the write.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
+import threading
 import uuid
 from datetime import datetime
 
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.db import transaction
 from django.utils import timezone
 
@@ -63,17 +67,58 @@ def lock_payload(lock, kind: str = "acquired") -> dict:
     }
 
 
+class _Sender:
+    """One event loop thread per process that publishes broadcasts from sync code.
+
+    ``async_to_sync`` in a thread without a loop would build a fresh loop, channel-layer client and Redis
+    connection for every broadcast; this keeps one warm. Sends are submitted in commit order and awaited, so a
+    client sees a project's events in the order their transactions committed.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._pid: int | None = None
+
+    def loop(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self._loop is None or self._pid != os.getpid() or not self._loop.is_running():
+                loop = asyncio.new_event_loop()
+                started = threading.Event()
+
+                def run() -> None:
+                    asyncio.set_event_loop(loop)
+                    loop.call_soon(started.set)
+                    loop.run_forever()
+
+                threading.Thread(target=run, name="tablewright-broadcast", daemon=True).start()
+                started.wait(5)
+                self._loop, self._pid = loop, os.getpid()
+            return self._loop
+
+    def send(self, group: str, payload: dict, timeout: float = 5.0) -> None:
+        layer = get_channel_layer()
+        if isinstance(layer, InMemoryChannelLayer):  # its queues belong to the server's loop: send from there
+            async_to_sync(layer.group_send)(group, payload)
+            return
+        asyncio.run_coroutine_threadsafe(layer.group_send(group, payload), self.loop()).result(timeout)
+
+
+_sender = _Sender()
+
+
+def send_now(project_id, event: dict) -> None:
+    """Publish ``event`` to the project's group right away (from sync code; ``broadcast`` waits for commit)."""
+    group = project_group(project_id)
+    try:
+        _sender.send(group, message(event))
+    except Exception:  # noqa: BLE001 - a broadcast must never undo or fail a committed write
+        log.exception("broadcast of %s to %s failed", event.get("event"), group)
+
+
 def broadcast(project_id, event: dict) -> None:
     """Send ``event`` to everyone watching the project, once the current transaction has committed."""
-    group = project_group(project_id)
-
-    def send() -> None:
-        try:
-            async_to_sync(get_channel_layer().group_send)(group, message(event))
-        except Exception:  # noqa: BLE001 - a broadcast must never undo or fail a committed write
-            log.exception("broadcast of %s to %s failed", event.get("event"), group)
-
-    transaction.on_commit(send)
+    transaction.on_commit(lambda: send_now(project_id, event))
 
 
 def lock_changed(kind: str, lock, *, by=None, reason: str = "") -> None:
