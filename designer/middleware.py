@@ -1,7 +1,7 @@
 """Turn lock refusals raised anywhere below a view into the HTTP answers DESIGN.md §3 promises.
 
 ``TableLocked`` → 423 Locked naming the holder and expiry; ``StaleRevision`` → 409 Conflict with the table's
-current state. htmx requests get the ``designer/_lock.html`` fragments (views may catch the exceptions
+current state. htmx requests get the ``designer/_collab.html`` fragments (views may catch the exceptions
 themselves to re-render their own panel); other requests get JSON.
 """
 
@@ -21,7 +21,7 @@ def lock_error_response(request: HttpRequest, exc: TableLocked | StaleRevision) 
             "holder": exc.holder,
             "expires_at": exc.expires_at.isoformat() if exc.expires_at else None,
         }
-        fragment = "designer/_lock.html#locked-error"
+        fragment = "designer/_collab.html#locked-error"
     else:
         data = {
             "error": exc.message,
@@ -29,7 +29,7 @@ def lock_error_response(request: HttpRequest, exc: TableLocked | StaleRevision) 
             "revision": exc.table.revision,
             "base_revision": exc.base_revision,
         }
-        fragment = "designer/_lock.html#stale-error"
+        fragment = "designer/_collab.html#stale-error"
     if getattr(request, "htmx", False):
         response = TemplateResponse(request, fragment, {"exc": exc, "table": exc.table, **data}, status=exc.status)
         response["HX-Retarget"] = "#lock-errors"

@@ -5,9 +5,10 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from designer.models import DataField, DataTable, Project, TableRelationship
+from designer.models import DataField, DataTable, Project, TableLock, TableRelationship
 from designer.schema.types import type_label
 from designer.services import projects as project_service
 from designer.services.permissions import can_edit, role_of, visible_projects
@@ -54,14 +55,24 @@ def project_detail(request: HttpRequest, slug: str) -> HttpResponse:
     for f in DataField.objects.filter(table__project=project).order_by("sort_order"):
         f.type_label = type_label(f.data_type, f.field_config)
         fields.setdefault(f.table_id, []).append(f)
+    active = {
+        lock.table_id: lock
+        for lock in TableLock.objects.select_related("user").filter(
+            table__project=project, released_at__isnull=True, expires_at__gt=timezone.now()
+        )
+    }
     for t in tables:
         t.field_list = fields.get(t.pk, [])
+        t.active_lock = active.get(t.pk)
     relationships = TableRelationship.objects.filter(project=project).select_related(
         "source_table", "source_field", "target_table", "target_field"
     )
+    template = "designer/project_detail.html"
+    if request.GET.get("fragment") == "tables":  # refreshed live after schema.changed (collab.js)
+        template += "#tables"
     return render(
         request,
-        "designer/project_detail.html",
+        template,
         {
             "project": project,
             "tables": tables,
