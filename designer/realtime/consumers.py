@@ -87,4 +87,4 @@ class ProjectConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json({"event": "pong"})
 
     async def tw_event(self, message: dict) -> None:
-        await self.send_json(message["event"])
+        await self.send(text_data=message.get("text") or await self.encode_json(message["event"]))

@@ -20,6 +20,7 @@ for Redis (see ``_Sender``). A broken channel layer is logged, never fails the w
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import threading
@@ -44,7 +45,8 @@ def project_group(project_id) -> str:
 
 
 def message(event: dict) -> dict:
-    return {"type": MESSAGE_TYPE, "event": event}
+    """The channel-layer message: the event, serialised once for every socket that forwards it."""
+    return {"type": MESSAGE_TYPE, "event": event, "text": json.dumps(event)}
 
 
 def _iso(moment: datetime | None) -> str | None:

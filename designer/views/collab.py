@@ -13,11 +13,11 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from designer.models import DataTable
+from designer.models import DataTable, Role
 from designer.schema.types import type_label
 from designer.services import fields, tables
 from designer.services.locks import StaleRevision, TableLocked, active_lock
-from designer.services.permissions import can_edit
+from designer.services.permissions import can_edit, role_of
 
 from .locks import table_for
 
@@ -40,7 +40,13 @@ def table_card(request: HttpRequest, slug: str, table_id) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def table_panel(request: HttpRequest, slug: str, table_id) -> HttpResponse:
     table = table_for(request, slug, table_id)
-    context = {**_card_context(table), "can_edit": can_edit(table.project, request.user), "errors": {}, "form": {}}
+    context = {
+        **_card_context(table),
+        "can_edit": can_edit(table.project, request.user),
+        "can_force": role_of(table.project, request.user) == Role.OWNER,
+        "errors": {},
+        "form": {},
+    }
     status = 200
     if request.method == "POST":
         token, base = request.POST.get("lock_token"), request.POST.get("base_revision")

@@ -65,6 +65,8 @@
     if (!p) return;
     var banner = p.querySelector("[data-lock-banner]");
     var id = p.dataset.tableId, lock = locks[id];
+    var force = p.querySelector("[data-lock-force]");
+    if (force) force.hidden = !(lock && lock.holder !== me && p.dataset.canForce === "1" && !(held && held.tableId === id));
     if (held && held.tableId === id) {
       banner.textContent = "You are editing this table. Others see it as locked by you.";
       banner.className = "lock-banner mine";
@@ -121,7 +123,7 @@
     });
   }
   function lost(message) {
-    var p = held && held.panel;
+    var p = held ? held.panel : panel();
     drop(false);
     if (p && document.body.contains(p)) {
       setEditable(p, false);
@@ -171,6 +173,16 @@
     var p = close.closest("[data-lock-panel]");
     if (p) p.remove();
     adopt();
+  });
+  document.addEventListener("click", function (e) {
+    var force = e.target.closest("[data-lock-force]");
+    if (!force) return;
+    var p = force.closest("[data-lock-panel]");
+    var lock = locks[p.dataset.tableId];
+    if (!lock || !window.confirm("Break " + lock.holder + "'s lock? Their unsaved changes in this table will be refused.")) return;
+    post(p.dataset.forceUrl, {reason: "broken by " + me + " from the table panel"}).then(function (r) {
+      if (r.status !== 200) lost((r.data.errors && r.data.errors.lock && r.data.errors.lock[0]) || "Could not break the lock.");
+    });
   });
   document.addEventListener("htmx:afterSettle", adopt);
   window.addEventListener("pagehide", function () { drop(true); });
