@@ -125,10 +125,17 @@ def project(owner, editor, viewer):
 
 @pytest.fixture
 def locked():
-    """``with locked(table_or_tables, user) as held: service(..., **held.args(table))``: write under a lock.
+    """``with locked(tables, user):`` — write as ``user`` under locks taken for the block, released after it.
 
-    Schema writes need the caller's lock token and the revision they are based on (DESIGN.md §3); tests that are
-    not about locking take the lock the way import/demo do (``locks.holding``) and release it afterwards.
+    Schema writes need the caller's lock token and the revision they are based on (DESIGN.md §3). Tests that are
+    not about locking write the way import and the demo do (``locks.holding``): inside the block, ``user``'s
+    writes without ``lock_token`` take the table's lock on first use (``tables`` may be ``[]``);
+    ``held.args(table)`` gives explicit ``lock_token``/``base_revision``. For a whole module::
+
+        @pytest.fixture(autouse=True)
+        def _owner_writes(locked, owner):
+            with locked([], owner):
+                yield
     """
     from designer.services import locks
 

@@ -23,8 +23,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -331,9 +333,12 @@ def guard_write(table: DataTable, *, actor, lock_token, base_revision) -> DataTa
     Locks the table row (writes to one table are serialised), checks that ``lock_token`` is the caller's active,
     unexpired lock on it (:class:`TableLocked` otherwise) and that ``base_revision`` is the current revision
     (:class:`StaleRevision` otherwise). The lock row stays locked until commit, so a force-release cannot slip in
-    between the check and the write. ``table`` is refreshed in place from the locked row.
+    between the check and the write. ``table`` is refreshed in place from the locked row. A write without token
+    and revision inside :func:`holding` by its writer uses the writer's own lock.
     """
     table.refresh_from_db(from_queryset=DataTable.objects.select_for_update())
+    if lock_token is None and base_revision is None and _held_by_script(table, actor) is not None:
+        return table
     token = _parse_token(lock_token)
     lock = (
         TableLock.objects.select_for_update()
@@ -375,38 +380,72 @@ def refuse_if_project_locked(project: Project, actor) -> None:
 
 @dataclass
 class HeldLocks:
-    """Locks a non-interactive writer holds; ``args(table)`` gives the keyword arguments a service write needs."""
+    """Locks a non-interactive writer holds (see :func:`holding`)."""
 
-    locks: dict
+    actor: Any
+    reason: str
+    lock_type: str
+    locks: dict = field(default_factory=dict)
 
     def token(self, table: DataTable) -> uuid.UUID:
         return self.locks[table.pk].lock_token
 
     def args(self, table: DataTable) -> dict:
+        """Explicit keyword arguments for a service write: this lock's token and the table's current revision."""
         revision = DataTable.objects.filter(pk=table.pk).values_list("revision", flat=True).get()
         return {"lock_token": self.token(table), "base_revision": revision}
+
+    def lock_for(self, table: DataTable) -> TableLock:
+        """The lock this writer holds on ``table``, taken now if it has none (or lost the one it had)."""
+        lock = self.locks.get(table.pk)
+        alive = (
+            lock is not None
+            and TableLock.objects.filter(pk=lock.pk, released_at__isnull=True, expires_at__gt=timezone.now()).exists()
+        )
+        if not alive:
+            lock = self.locks[table.pk] = acquire(table, actor=self.actor, lock_type=self.lock_type, reason=self.reason)
+        return lock
+
+
+_holding: ContextVar[HeldLocks | None] = ContextVar("tablewright_holding", default=None)
+
+
+def _held_by_script(table: DataTable, actor) -> TableLock | None:
+    """Inside ``holding(actor=…)``: the writer's own lock on ``table`` (taken on demand), else None."""
+    session = _holding.get()
+    if session is None or getattr(actor, "pk", None) != session.actor.pk:
+        return None
+    return session.lock_for(table)
 
 
 @contextmanager
 def holding(
-    tables: DataTable | Iterable[DataTable],
+    tables: DataTable | Iterable[DataTable] = (),
     *,
     actor,
     reason: str,
     lock_type: str = LockType.PESSIMISTIC,
 ) -> Iterator[HeldLocks]:
-    """Take locks on ``tables`` for a non-interactive writer (import, demo, deploy), release them afterwards.
+    """Write as a non-interactive writer (import, demo, deploy, scripts, test setup) under locks it takes itself.
 
-    ``with locks.holding(table, actor=user, reason="import") as held: fields.create_field(table, **held.args(table),
-    …)``. Raises :class:`TableLocked` (taking nothing) when any of them is held by someone else.
+    Locks ``tables`` up front (raising :class:`TableLocked`, keeping nothing, when someone else holds one). Inside
+    the block, a service write by ``actor`` that passes no ``lock_token`` uses the writer's lock on that table,
+    taking it on first use (so tables created inside the block work too); being the holder, it needs no
+    ``base_revision``. ``held.args(table)`` gives explicit ``lock_token``/``base_revision`` instead. Every lock
+    taken is released when the block ends, whatever happens::
+
+        with locks.holding(actor=user, reason="import"):
+            fields.create_field(table, actor=user, field_name="id", data_type="integer")
     """
     tables = [tables] if isinstance(tables, DataTable) else list(tables)
-    held: dict = {}
+    session = HeldLocks(actor=actor, reason=reason, lock_type=lock_type)
+    reset = _holding.set(session)
     try:
         for table in tables:
-            held[table.pk] = acquire(table, actor=actor, lock_type=lock_type, reason=reason)
-        yield HeldLocks(held)
+            session.lock_for(table)
+        yield session
     finally:
-        for table in tables:
-            if table.pk in held and DataTable.objects.filter(pk=table.pk).exists():
-                release(table, actor=actor, lock_token=held[table.pk].lock_token)
+        _holding.reset(reset)
+        for table_pk, lock in session.locks.items():
+            if DataTable.objects.filter(pk=table_pk).exists():
+                release(lock.table, actor=actor, lock_token=lock.lock_token)

@@ -355,3 +355,28 @@ def test_holding_takes_and_gives_back_locks_for_scripts(project, owner):
         fields.create_field(table, actor=owner, field_name="note", data_type="text", **held.args(table))
     assert locks.active_lock(table) is None
     assert list(table.fields.values_list("field_name", flat=True)) == ["id", "note"]
+
+
+@pytest.mark.postgres
+def test_a_script_writes_under_locks_it_takes_on_demand_and_gives_back(project, owner, editor):
+    with locks.holding(actor=owner, reason="import") as held:
+        table = tables.create_table(project, actor=owner, table_name="invoices")
+        fields.create_field(table, actor=owner, field_name="id", data_type="integer", primary_key=True)
+        fields.create_field(table, actor=owner, field_name="note", data_type="text")
+        assert locks.active_lock(table).user == owner and locks.active_lock(table).reason == "import"
+        with pytest.raises(TableLocked, match="invoices is locked by olivia"):
+            fields.create_field(table, actor=editor, field_name="x", data_type="text")
+        assert set(held.locks) == {table.pk}
+    assert locks.active_lock(table) is None
+    assert list(table.fields.values_list("field_name", flat=True)) == ["id", "note"]
+    with pytest.raises(TableLocked, match="Nobody holds the lock on invoices"):
+        fields.create_field(table, actor=owner, field_name="late", data_type="text")
+
+
+@pytest.mark.postgres
+def test_a_script_cannot_take_a_table_someone_is_editing(project, owner, editor):
+    table = tables.create_table(project, actor=owner, table_name="invoices")
+    locks.acquire(table, actor=editor)
+    with pytest.raises(TableLocked, match="invoices is locked by eddie"), locks.holding(actor=owner, reason="import"):
+        fields.create_field(table, actor=owner, field_name="id", data_type="integer")
+    assert not table.fields.exists()
