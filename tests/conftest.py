@@ -150,12 +150,9 @@ def shop(project, owner, locked):
     """customers 1—n orders, with a primary key on each and a required foreign key."""
     from designer.services import fields, relationships, tables
 
-    customers = tables.create_table(project, actor=owner, table_name="customers")
-    orders = tables.create_table(project, actor=owner, table_name="orders")
-    with locked([customers, orders], owner) as held:
-        cid = fields.create_field(
-            customers, actor=owner, field_name="id", data_type="integer", primary_key=True, **held.args(customers)
-        )
+    with locked([], owner):
+        customers = tables.create_table(project, actor=owner, table_name="customers")
+        cid = fields.create_field(customers, actor=owner, field_name="id", data_type="integer", primary_key=True)
         fields.create_field(
             customers,
             actor=owner,
@@ -164,13 +161,11 @@ def shop(project, owner, locked):
             field_config={"max_length": 200},
             is_required=True,
             is_unique=True,
-            **held.args(customers),
         )
-        fields.create_field(
-            orders, actor=owner, field_name="id", data_type="bigint", primary_key=True, **held.args(orders)
-        )
+        orders = tables.create_table(project, actor=owner, table_name="orders")
+        fields.create_field(orders, actor=owner, field_name="id", data_type="bigint", primary_key=True)
         customer_id = fields.create_field(
-            orders, actor=owner, field_name="customer_id", data_type="integer", is_required=True, **held.args(orders)
+            orders, actor=owner, field_name="customer_id", data_type="integer", is_required=True
         )
         fields.create_field(
             orders,
@@ -179,11 +174,8 @@ def shop(project, owner, locked):
             data_type="decimal",
             field_config={"precision": 10, "scale": 2},
             default_value="0.00",
-            **held.args(orders),
         )
-        rel = relationships.create_relationship(
-            project, actor=owner, source_field=cid, target_field=customer_id, **held.args(orders)
-        )
+        rel = relationships.create_relationship(project, actor=owner, source_field=cid, target_field=customer_id)
     customers.refresh_from_db()
     orders.refresh_from_db()
     return {"project": project, "customers": customers, "orders": orders, "fk": rel}

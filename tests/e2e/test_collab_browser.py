@@ -97,7 +97,7 @@ def test_alice_and_bob_see_each_others_locks_and_edits_live(make_user, locked, c
             expect(a.locator('[data-table="orders"]')).to_contain_text("note", timeout=2000)
 
             # bob closes the tab: the lock is given back (sendBeacon), alice sees it free
-            b.context.close()
+            b.close(run_before_unload=True)
             expect(a.locator('[data-table="orders"] [data-lock-badge]')).to_have_text("", timeout=2000)
             expect(a.get_by_role("list", name="People viewing this project")).not_to_contain_text("bob", timeout=2000)
         except Exception:
