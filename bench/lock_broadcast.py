@@ -2,7 +2,7 @@
 
 For each round a lock is acquired through the service (INSERT, commit, on_commit group_send) and every client
 records when its ``lock.acquired`` arrives: latency = arrival − the moment ``acquire`` was called. Baseline, in
-the same run and the same client event loop: raw Redis pub/sub with the same fan-out (one PUBLISH, 200
+the same run and the same client processes: raw Redis pub/sub with the same fan-out (one PUBLISH, 200
 subscriber connections), latency = arrival − the moment PUBLISH was called. Also the RSS of each server process
 with 100 and with 200 clients connected.
 
@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import multiprocessing
 import os
 import statistics
 import sys
@@ -36,6 +37,7 @@ import django  # noqa: E402
 
 django.setup()
 
+import redis as sync_redis  # noqa: E402
 import redis.asyncio as aioredis  # noqa: E402
 import websockets  # noqa: E402
 from django.conf import settings  # noqa: E402
@@ -72,112 +74,146 @@ def teardown_data(owner, project, people) -> None:
         user.delete()
 
 
-class Clients:
-    """Websocket clients; each keeps the arrival time of every lock.acquired by table id + round marker."""
+# --- client processes ----------------------------------------------------------------------------------
+# Clients run in their own processes (as browsers would), each an asyncio loop with its share of the sockets and
+# of the baseline's subscribers; the bench process drives them over pipes. perf_counter is CLOCK_MONOTONIC, the
+# same clock in every process, so arrival - start is measured across processes.
 
-    def __init__(self) -> None:
-        self.sockets: list = []
-        self.arrivals: dict[tuple[str, str], list[float]] = {}
-        self.tasks: list[asyncio.Task] = []
 
-    async def connect(self, url: str, origin: str, session: str) -> None:
-        ws = await websockets.connect(url, origin=origin, additional_headers={"Cookie": f"sessionid={session}"})
-        self.sockets.append(ws)
-        self.tasks.append(asyncio.create_task(self._read(ws)))
+def client_main(conn) -> None:
+    asyncio.run(_client(conn))
 
-    async def _read(self, ws) -> None:
+
+async def _client(conn) -> None:
+    arrivals: dict[str, list[float]] = {}
+    sockets, pubsubs, readers = [], [], []
+
+    async def read_ws(ws) -> None:
         try:
             async for raw in ws:
                 now = time.perf_counter()
                 event = json.loads(raw)
                 if event["event"] == "lock.acquired":
-                    self.arrivals.setdefault((event["table_id"], event["reason"]), []).append(now)
+                    arrivals.setdefault(event["reason"], []).append(now)
         except websockets.ConnectionClosed:
             pass
 
-    async def close(self) -> None:
-        for ws in self.sockets:
-            await ws.close()
-        for task in self.tasks:
-            task.cancel()
+    async def read_pubsub(pubsub) -> None:
+        while True:
+            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=5)
+            if message is not None:
+                now = time.perf_counter()
+                arrivals.setdefault(json.loads(message["data"])["reason"], []).append(now)
+
+    while True:
+        command, *args = await asyncio.to_thread(conn.recv)
+        if command == "connect":
+            for url, origin, session in args[0]:
+                ws = await websockets.connect(url, origin=origin, additional_headers={"Cookie": f"sessionid={session}"})
+                sockets.append(ws)
+                readers.append(asyncio.create_task(read_ws(ws)))
+            conn.send(len(sockets))
+        elif command == "subscribe":
+            url, channel, count = args
+            for _ in range(count):
+                pubsub = aioredis.from_url(url).pubsub()
+                await pubsub.subscribe(channel)
+                await pubsub.get_message(timeout=1)  # the subscribe confirmation
+                pubsubs.append(pubsub)
+                readers.append(asyncio.create_task(read_pubsub(pubsub)))
+            conn.send(len(pubsubs))
+        elif command == "count":
+            conn.send(len(arrivals.get(args[0], [])))
+        elif command == "take":
+            conn.send(arrivals.pop(args[0], []))
+        elif command == "stop":
+            for task in readers:
+                task.cancel()
+            for ws in sockets:
+                await ws.close()
+            for pubsub in pubsubs:
+                await pubsub.aclose()
+            conn.send("stopped")
+            return
 
 
-async def measure_locks(clients: Clients, owner, table_list, rounds: int) -> list[float]:
+class ClientPool:
+    def __init__(self, processes: int) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.pipes, self.processes = [], []
+        for _ in range(processes):
+            mine, theirs = context.Pipe()
+            process = context.Process(target=client_main, args=(theirs,), daemon=True)
+            process.start()
+            self.pipes.append(mine)
+            self.processes.append(process)
+        self.sockets = 0
+
+    def ask(self, *command, each: list | None = None) -> list:
+        for n, pipe in enumerate(self.pipes):
+            pipe.send((*command, *([each[n]] if each is not None else [])))
+        return [pipe.recv() for pipe in self.pipes]
+
+    def share(self, items: list) -> list[list]:
+        return [items[n :: len(self.pipes)] for n in range(len(self.pipes))]
+
+    def wait_for(self, marker: str, expected: int, timeout: float = 10) -> list[float]:
+        deadline = time.monotonic() + timeout
+        while sum(self.ask("count", marker)) < expected and time.monotonic() < deadline:
+            time.sleep(0.002)
+        return [t for times in self.ask("take", marker) for t in times]
+
+    def stop(self) -> None:
+        self.ask("stop")
+        for process in self.processes:
+            process.join(5)
+
+
+def measure_locks(pool: ClientPool, owner, table_list, rounds: int) -> list[float]:
     latencies: list[float] = []
-    expected = len(clients.sockets)
     for n in range(rounds):
         table = table_list[n % len(table_list)]
         marker = f"round {n}"
         started = time.perf_counter()
-        lock = await asyncio.to_thread(locks.acquire, table, actor=owner, lock_type="pessimistic", reason=marker)
+        lock = locks.acquire(table, actor=owner, lock_type="pessimistic", reason=marker)
         acquired = time.perf_counter()
-        key = (str(table.pk), marker)
-        deadline = time.monotonic() + 10
-        while len(clients.arrivals.get(key, [])) < expected and time.monotonic() < deadline:
-            await asyncio.sleep(0.005)
-        arrivals = clients.arrivals.get(key, [])
-        if len(arrivals) < expected:
-            raise SystemExit(f"round {n}: only {len(arrivals)} of {expected} clients got lock.acquired")
+        arrivals = pool.wait_for(marker, pool.sockets)
+        if len(arrivals) < pool.sockets:
+            raise SystemExit(f"round {n}: only {len(arrivals)} of {pool.sockets} clients got lock.acquired")
         latencies += [(t - started) * 1000 for t in arrivals]
         if os.environ.get("BENCH_VERBOSE"):
             print(
                 f"round {n}: acquire returned {(acquired - started) * 1000:.1f} ms, "
                 f"first {(min(arrivals) - started) * 1000:.1f} ms, last {(max(arrivals) - started) * 1000:.1f} ms"
             )
-        await asyncio.to_thread(locks.release, table, actor=owner, lock_token=lock.lock_token)
-        await asyncio.sleep(0.05)
+        locks.release(table, actor=owner, lock_token=lock.lock_token)
+        time.sleep(0.05)
     return latencies
 
 
-async def measure_redis(subscribers: int, rounds: int) -> list[float]:
-    url = settings.REDIS_URL
+def measure_redis(pool: ClientPool, subscribers: int, rounds: int) -> list[float]:
     channel = f"bench-baseline-{uuid.uuid4().hex[:8]}"
-    arrivals: dict[int, list[float]] = {}
-    conns, pubsubs = [], []
-    for _ in range(subscribers):
-        conn = aioredis.from_url(url)
-        pubsub = conn.pubsub()
-        await pubsub.subscribe(channel)
-        await pubsub.get_message(timeout=1)  # the subscribe confirmation
-        conns.append(conn)
-        pubsubs.append(pubsub)
-
-    async def read(pubsub) -> None:
-        while True:
-            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=5)
-            if message is not None:
-                now = time.perf_counter()
-                arrivals.setdefault(json.loads(message["data"])["n"], []).append(now)
-
-    readers = [asyncio.create_task(read(p)) for p in pubsubs]
-    publisher = aioredis.from_url(url)
+    counts = [len(share) for share in pool.share(list(range(subscribers)))]
+    pool.ask("subscribe", settings.REDIS_URL, channel, each=counts)
+    publisher = sync_redis.Redis.from_url(settings.REDIS_URL)
     latencies: list[float] = []
-    try:
-        for n in range(rounds):
-            started = time.perf_counter()
-            await publisher.publish(channel, json.dumps({"event": "lock.acquired", "n": n}))
-            deadline = time.monotonic() + 10
-            while len(arrivals.get(n, [])) < subscribers and time.monotonic() < deadline:
-                await asyncio.sleep(0.005)
-            latencies += [(t - started) * 1000 for t in arrivals.get(n, [])]
-            await asyncio.sleep(0.05)
-    finally:
-        for task in readers:
-            task.cancel()
-        for pubsub in pubsubs:
-            await pubsub.aclose()
-        for conn in [*conns, publisher]:
-            await conn.aclose()
+    for n in range(rounds):
+        marker = f"baseline {n}"
+        started = time.perf_counter()
+        publisher.publish(channel, json.dumps({"event": "lock.acquired", "reason": marker}))
+        latencies += [(t - started) * 1000 for t in pool.wait_for(marker, subscribers)]
+        time.sleep(0.05)
+    publisher.close()
     return latencies
 
 
-async def connect_clients(clients: Clients, count: int, pair, project, sessions) -> None:
-    for _ in range(count):
-        server = pair[len(clients.sockets) % 2]
-        await clients.connect(
-            f"{server.ws}/ws/projects/{project.pk}/", server.http, sessions[len(clients.sockets) % len(sessions)]
-        )
-    await asyncio.sleep(1.5)  # let the presence chatter of the joins settle
+def connect_clients(pool: ClientPool, count: int, pair, project, sessions) -> None:
+    specs = []
+    for n in range(pool.sockets, pool.sockets + count):
+        server = pair[n % 2]
+        specs.append((f"{server.ws}/ws/projects/{project.pk}/", server.http, sessions[n % len(sessions)]))
+    pool.sockets = sum(pool.ask("connect", each=pool.share(specs)))
+    time.sleep(1.5)  # let the presence announcements of the joins settle
 
 
 def describe(name: str, values: list[float]) -> str:
@@ -191,6 +227,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=40)
+    parser.add_argument("--client-procs", type=int, default=2, help="processes the clients are spread over")
     args = parser.parse_args()
     if not settings.REDIS_URL or "postgresql" not in settings.DATABASES["default"]["ENGINE"]:
         raise SystemExit("Set REDIS_URL and a PostgreSQL DATABASE_URL: this measures the scale-out setup.")
@@ -199,29 +236,27 @@ def main() -> None:
     sessions = [servers.login_session(user) for user in people]
     env = {"CHANNELS_PREFIX": os.environ["CHANNELS_PREFIX"], "LOCK_SWEEP_IN_ASGI": "0"}
     half = args.clients // 2
+    pool = ClientPool(args.client_procs)
     try:
         with (
             tempfile.TemporaryDirectory() as logs,
             servers.daphnes(2, connection.settings_dict["NAME"], log_dir=Path(logs), extra_env=env) as pair,
         ):
-
-            async def run():
-                clients = Clients()
-                rss_before = [s.rss_kib() for s in pair]
-                await connect_clients(clients, half, pair, project, sessions)
-                rss_half = [s.rss_kib() for s in pair]
-                await connect_clients(clients, args.clients - half, pair, project, sessions)
-                rss_full = [s.rss_kib() for s in pair]
-                baseline = await measure_redis(args.clients, args.rounds)
-                broadcast = await measure_locks(clients, owner, table_list, args.rounds)
-                await clients.close()
-                return rss_before, rss_half, rss_full, baseline, broadcast
-
-            rss_before, rss_half, rss_full, baseline, broadcast = asyncio.run(run())
+            rss_before = [s.rss_kib() for s in pair]
+            connect_clients(pool, half, pair, project, sessions)
+            rss_half = [s.rss_kib() for s in pair]
+            connect_clients(pool, args.clients - half, pair, project, sessions)
+            rss_full = [s.rss_kib() for s in pair]
+            baseline = measure_redis(pool, args.clients, args.rounds)
+            broadcast = measure_locks(pool, owner, table_list, args.rounds)
+            pool.stop()
     finally:
         teardown_data(owner, project, people)
 
-    print(f"lock broadcast: {args.clients} websocket clients over 2 daphne processes, {args.rounds} rounds")
+    print(
+        f"lock broadcast: {args.clients} websocket clients over 2 daphne processes, {args.rounds} rounds, "
+        f"clients in {args.client_procs} process(es)"
+    )
     print(describe("baseline: raw Redis pub/sub fan-out", baseline))
     print(describe("lock acquire -> every client", broadcast))
     ratio50 = statistics.median(broadcast) / statistics.median(baseline)

@@ -86,5 +86,17 @@ class ProjectConsumer(AsyncJsonWebsocketConsumer):
             await database_sync_to_async(_seen)(self.conn)
             await self.send_json({"event": "pong"})
 
+    async def dispatch(self, message: dict) -> None:
+        """Broadcasts go straight to the socket.
+
+        Channels' own dispatch first closes stale database connections in a worker thread (one thread hop per
+        message, serialised through one thread per process); forwarding an event touches no database, and with
+        100 sockets per process that hop was most of the broadcast latency (bench/lock_broadcast.py).
+        """
+        if message.get("type") == events.MESSAGE_TYPE:
+            await self.tw_event(message)
+        else:
+            await super().dispatch(message)
+
     async def tw_event(self, message: dict) -> None:
         await self.send(text_data=message.get("text") or await self.encode_json(message["event"]))
