@@ -230,7 +230,8 @@ def main() -> None:
     parser.add_argument("--client-procs", type=int, default=2, help="processes the clients are spread over")
     args = parser.parse_args()
     if not settings.REDIS_URL or "postgresql" not in settings.DATABASES["default"]["ENGINE"]:
-        raise SystemExit("Set REDIS_URL and a PostgreSQL DATABASE_URL: this measures the scale-out setup.")
+        print("lock broadcast: skipped — set REDIS_URL and a PostgreSQL DATABASE_URL (it measures the scale-out setup)")
+        return
     call_command("migrate", verbosity=0)
     owner, project, people, table_list = setup_data(users=10)
     sessions = [servers.login_session(user) for user in people]

@@ -192,13 +192,14 @@ def acquire(
     ttl = ttl or ttl_seconds(lock_type)
     for _attempt in range(3):
         now = timezone.now()
-        _claim_expired([table.pk], now)
         lock = _insert(table, actor, lock_type, reason, now, ttl)
         if lock is not None:
             lock.user = actor
             lock.table = table
             events.lock_changed("acquired", lock)
             return lock
+        if _claim_expired([table.pk], now):  # the active lock had run out: it is freed now, insert again
+            continue
         held = active_lock(table)
         if held is None:  # released between our insert and our read: try again
             continue
