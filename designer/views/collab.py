@@ -72,8 +72,8 @@ def table_panel(request: HttpRequest, slug: str, table_id) -> HttpResponse:
         except ValidationError as exc:
             context.update(errors=exc.message_dict, form=request.POST)
             status = 422
-        except (TableLocked, StaleRevision) as exc:
-            context["lock_error"] = exc.message
+        except (TableLocked, StaleRevision) as exc:  # nothing saved; keep what they typed for the retry
+            context.update(lock_error=exc.message, form=request.POST)
             status = exc.status
         except PermissionDenied as exc:
             context["lock_error"] = str(exc)

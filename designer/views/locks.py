@@ -7,6 +7,7 @@ with holder and expiry) through :class:`designer.middleware.LockErrorMiddleware`
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import Http404, HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_POST
@@ -69,11 +70,17 @@ def release(request: HttpRequest, slug: str, table_id) -> JsonResponse:
 
 @require_POST
 def force(request: HttpRequest, slug: str, table_id) -> JsonResponse:
+    """Break the table's lock; with ``take=1`` the breaker takes it in the same transaction (no race for it)."""
     table = table_for(request, slug, table_id)
     try:
-        lock = locks.force_release(table, actor=request.user, reason=request.POST.get("reason", ""))
+        with transaction.atomic():
+            broken = locks.force_release(table, actor=request.user, reason=request.POST.get("reason", ""))
+            taken = locks.acquire(table, actor=request.user) if request.POST.get("take") == "1" else None
     except ValidationError as exc:
         return _errors(exc, status=409)
     except PermissionDenied as exc:
         return JsonResponse({"errors": {"lock": [str(exc)]}}, status=403)
-    return JsonResponse({"forced": True, "holder": lock.user.get_username()})
+    data = {"forced": True, "holder": broken.user.get_username()}
+    if taken is not None:
+        data["lock"] = {**lock_payload(taken), "token": str(taken.lock_token)}
+    return JsonResponse(data)

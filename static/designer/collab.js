@@ -16,6 +16,12 @@
   "use strict";
   var root = document.getElementById("collab");
   if (!root) return;
+  // Refusals that carry a re-rendered fragment are swapped in like successes: 422 (validation), 423 (locked),
+  // 409 (stale revision, with the current state).
+  if (window.htmx && !htmx.config.twCollab) {
+    htmx.config.twCollab = true;
+    htmx.config.responseHandling = [{code: "409|422|423", swap: true, error: false}].concat(htmx.config.responseHandling);
+  }
   var me = root.dataset.user;
   var locks = {};          // table id -> lock event payload + deadline (ms, local clock)
   var people = {};         // conn -> {user}
@@ -180,9 +186,23 @@
     var p = force.closest("[data-lock-panel]");
     var lock = locks[p.dataset.tableId];
     if (!lock || !window.confirm("Break " + lock.holder + "'s lock? Their unsaved changes in this table will be refused.")) return;
-    post(p.dataset.forceUrl, {reason: "broken by " + me + " from the table panel"}).then(function (r) {
-      if (r.status !== 200) lost((r.data.errors && r.data.errors.lock && r.data.errors.lock[0]) || "Could not break the lock.");
+    post(p.dataset.forceUrl, {reason: "broken by " + me + " from the table panel", take: "1"}).then(function (r) {
+      if (r.status === 200 && r.data.lock && document.body.contains(p)) {
+        remember(r.data.lock);
+        hold(p, r.data.lock);
+        paintBadges(); paintPanel();
+      } else if (r.status !== 200) {
+        lost((r.data.errors && r.data.errors.lock && r.data.errors.lock[0]) || "Could not break the lock.");
+      }
     });
+  });
+  document.addEventListener("htmx:afterRequest", function (e) {
+    // A save refused because our lock is gone: forget it (the re-rendered panel then takes a new one if free).
+    if (e.detail.xhr && e.detail.xhr.status === 423 && held && e.detail.elt.closest("[data-lock-panel]")) {
+      clearInterval(held.timer);
+      delete locks[held.tableId];
+      held = null;
+    }
   });
   document.addEventListener("htmx:afterSettle", adopt);
   window.addEventListener("pagehide", function () { drop(true); });
@@ -244,12 +264,16 @@
         remember(ev);
       } else {
         delete locks[ev.table_id];
+        var p2 = panel(), brokenFromMe = false;
         if (held && held.tableId === ev.table_id && ev.holder === me) {
-          if (kind === "lock.forced") lost("Your lock was broken by " + ev.by + (ev.why ? ": " + ev.why : "") + ". Nothing more can be saved here.");
-          else if (kind === "lock.expired") lost("Your lock expired. Reopen the table to edit it.");
+          if (kind === "lock.forced") {
+            brokenFromMe = true;  // do not grab it straight back; it is offered again when next released
+            lost("Your lock was broken by " + ev.by + (ev.why ? " (" + ev.why + ")" : "") + ". Nothing more can be saved here.");
+          } else if (kind === "lock.expired") {
+            lost("Your lock had expired (the page missed its heartbeat); it is taken again while the table is free.");
+          }
         }
-        var p2 = panel();
-        if (p2 && !held && p2.dataset.tableId === ev.table_id) acquire(p2);  // it is free now: take it
+        if (p2 && !held && !brokenFromMe && p2.dataset.tableId === ev.table_id) acquire(p2);  // free now: take it
       }
       emit("tw:lock", ev);
       paintBadges(); paintPanel();

@@ -96,10 +96,21 @@ def test_alice_and_bob_see_each_others_locks_and_edits_live(make_user, locked, c
             expect(b.locator("#table-panel")).to_contain_text("2 fields", timeout=2000)
             expect(a.locator('[data-table="orders"]')).to_contain_text("note", timeout=2000)
 
-            # bob closes the tab: the lock is given back (sendBeacon), alice sees it free
-            b.close(run_before_unload=True)
-            expect(a.locator('[data-table="orders"] [data-lock-badge]')).to_have_text("", timeout=2000)
-            expect(a.get_by_role("list", name="People viewing this project")).not_to_contain_text("bob", timeout=2000)
+            # alice (owner) breaks bob's lock from her panel: bob is told live and his panel turns read-only
+            a.get_by_role("button", name="Open orders").click()
+            expect(a.locator("[data-lock-banner]")).to_contain_text("Locked by bob", timeout=2000)
+            a.once("dialog", lambda dialog: dialog.accept())
+            a.get_by_role("button", name="Break lock").click()
+            expect(b.locator("#lock-errors")).to_contain_text("Your lock was broken by alice", timeout=2000)
+            expect(b.get_by_label("Field name")).to_be_disabled()
+            expect(a.locator("[data-lock-banner]")).to_contain_text("You are editing", timeout=2000)
+            expect(b.locator("[data-lock-banner]")).to_contain_text("Locked by alice", timeout=2000)
+
+            # alice closes her tab: the lock is given back (sendBeacon), bob's open panel takes it
+            a.close(run_before_unload=True)
+            expect(bob_box.locator("[data-lock-badge]")).to_have_text("Editing (you)", timeout=2000)
+            expect(b.get_by_label("Field name")).to_be_enabled(timeout=2000)
+            expect(b.get_by_role("list", name="People viewing this project")).not_to_contain_text("alice", timeout=2000)
         except Exception:
             for name, page in pages.items():
                 if not page.is_closed():

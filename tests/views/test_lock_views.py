@@ -134,3 +134,13 @@ def test_a_bad_field_in_the_panel_is_422_beside_the_input(shop, owner):
     )
     assert response.status_code == 422
     assert "Field name" in response.content.decode() and 'class="errorlist"' in response.content.decode()
+
+
+def test_an_owner_breaking_a_lock_can_take_it_in_the_same_step(shop, owner, editor):
+    orders = shop["orders"]
+    locks.acquire(orders, actor=editor)
+    forced = _client(owner).post(_url("lock-force", orders), {"reason": "release day", "take": "1"})
+    assert forced.status_code == 200
+    body = forced.json()
+    assert body["holder"] == "eddie" and body["lock"]["holder"] == "olivia" and body["lock"]["token"]
+    assert locks.active_lock(orders).user == owner
