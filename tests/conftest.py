@@ -73,6 +73,12 @@ def pytest_collection_modifyitems(config, items) -> None:
             item.add_marker(skip)
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings) -> None:
+    """Users are created by the dozen in tests; the real (slow on purpose) hasher only costs time here."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def on_postgres() -> bool:
     return connection.vendor == "postgresql"
@@ -118,35 +124,58 @@ def project(owner, editor, viewer):
 
 
 @pytest.fixture
-def shop(project, owner):
+def locked():
+    """``with locked(tables, user):`` — write as ``user`` under locks taken for the block, released after it.
+
+    Schema writes need the caller's lock token and the revision they are based on (DESIGN.md §3). Tests that are
+    not about locking write the way import and the demo do (``locks.holding``): inside the block, ``user``'s
+    writes without ``lock_token`` take the table's lock on first use (``tables`` may be ``[]``);
+    ``held.args(table)`` gives explicit ``lock_token``/``base_revision``. For a whole module::
+
+        @pytest.fixture(autouse=True)
+        def _owner_writes(locked, owner):
+            with locked([], owner):
+                yield
+    """
+    from designer.services import locks
+
+    def hold(tables, user, reason: str = "test setup"):
+        return locks.holding(tables, actor=user, reason=reason)
+
+    return hold
+
+
+@pytest.fixture
+def shop(project, owner, locked):
     """customers 1—n orders, with a primary key on each and a required foreign key."""
     from designer.services import fields, relationships, tables
 
-    customers = tables.create_table(project, actor=owner, table_name="customers")
-    cid = fields.create_field(customers, actor=owner, field_name="id", data_type="integer", primary_key=True)
-    fields.create_field(
-        customers,
-        actor=owner,
-        field_name="email",
-        data_type="string",
-        field_config={"max_length": 200},
-        is_required=True,
-        is_unique=True,
-    )
-    orders = tables.create_table(project, actor=owner, table_name="orders")
-    fields.create_field(orders, actor=owner, field_name="id", data_type="bigint", primary_key=True)
-    customer_id = fields.create_field(
-        orders, actor=owner, field_name="customer_id", data_type="integer", is_required=True
-    )
-    fields.create_field(
-        orders,
-        actor=owner,
-        field_name="total",
-        data_type="decimal",
-        field_config={"precision": 10, "scale": 2},
-        default_value="0.00",
-    )
-    rel = relationships.create_relationship(project, actor=owner, source_field=cid, target_field=customer_id)
+    with locked([], owner):
+        customers = tables.create_table(project, actor=owner, table_name="customers")
+        cid = fields.create_field(customers, actor=owner, field_name="id", data_type="integer", primary_key=True)
+        fields.create_field(
+            customers,
+            actor=owner,
+            field_name="email",
+            data_type="string",
+            field_config={"max_length": 200},
+            is_required=True,
+            is_unique=True,
+        )
+        orders = tables.create_table(project, actor=owner, table_name="orders")
+        fields.create_field(orders, actor=owner, field_name="id", data_type="bigint", primary_key=True)
+        customer_id = fields.create_field(
+            orders, actor=owner, field_name="customer_id", data_type="integer", is_required=True
+        )
+        fields.create_field(
+            orders,
+            actor=owner,
+            field_name="total",
+            data_type="decimal",
+            field_config={"precision": 10, "scale": 2},
+            default_value="0.00",
+        )
+        rel = relationships.create_relationship(project, actor=owner, source_field=cid, target_field=customer_id)
     customers.refresh_from_db()
     orders.refresh_from_db()
     return {"project": project, "customers": customers, "orders": orders, "fk": rel}
