@@ -197,11 +197,15 @@ def create_relationship_with_column(
     relationship_name: str | None = None,
     on_delete: str = "no_action",
     on_update: str = "no_action",
+    lock_token=None,
+    base_revision=None,
 ) -> TableRelationship:
     """Add the foreign-key column to ``target_table`` (same type as the referenced key) and the relationship,
     all or nothing: if the relationship is refused, the new column is not kept either.
 
-    Errors about the new column are keyed ``field_name``.
+    Both writes go through ``target_table``'s lock (``lock_token``, ``base_revision`` as for any write; the
+    relationship is then based on the revision the new column produced). Errors about the new column are keyed
+    ``field_name``.
     """
     require_editor(project, actor)
     if target_table.project_id != project.pk:
@@ -214,6 +218,8 @@ def create_relationship_with_column(
         data_type=source.data_type,
         field_config={k: v for k, v in source.field_config.items() if k != "identity"},
         is_required=is_required,
+        lock_token=lock_token,
+        base_revision=base_revision,
     )
     return create_relationship(
         project,
@@ -224,6 +230,8 @@ def create_relationship_with_column(
         relationship_name=relationship_name,
         on_delete=on_delete,
         on_update=on_update,
+        lock_token=lock_token,
+        base_revision=None if base_revision is None else column.table.revision,
     )
 
 

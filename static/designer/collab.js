@@ -1,14 +1,19 @@
 /* Tablewright live collaboration: the project socket, lock badges, the lock of the open panel, presence.
  *
- * Markup contract (templates/designer/_collab.html):
+ * Markup contract (templates/designer/_collab.html, designer.html, panel.html):
  *   #collab[data-ws-path][data-user][data-user-id]   one per page; opens /ws/projects/<id>/
- *   [data-lock-badge="<table id>"]                    "Locked by <user>" on table boxes
+ *   svg g.tbl[data-id] (diagram boxes)                get a "Locked by <user>" text.lock-badge
+ *   [data-lock-badge="<table id>"]                    any other badge element
  *   [data-presence]                                   list of people viewing the project
- *   [data-lock-panel][data-table-id][data-lock-url][data-renew-url][data-release-url][data-can-edit]
- *       an open table panel: takes an optimistic lock when free, heartbeats it, releases it when the panel
- *       closes, the page is left or the tab is closed (sendBeacon). Inside: [data-lock-banner],
- *       fieldset[data-lock-fieldset] (disabled while read-only), input[name=lock_token] (filled in).
- *   [data-refresh-url] on [data-table-id] elements and on #tables: re-fetched on schema.changed.
+ *   [data-lock-panel][data-table-id][data-revision][data-lock-url][data-renew-url][data-release-url]
+ *       [data-force-url][data-refresh-url][data-can-edit][data-can-force]
+ *       the open table panel (#table-panel): takes an optimistic lock when free, heartbeats it, releases it
+ *       when the panel closes ([data-panel-close]) or is replaced by another table, the page is left or the
+ *       tab is closed (sendBeacon). Inside: [data-lock-banner], #lock-errors, fieldset.panel-body (disabled
+ *       until this browser holds the lock). Every htmx POST from the panel carries lock_token and
+ *       base_revision; answers name the new revision in X-Table-Revision.
+ * schema.changed from others redraws that table's box (window.tablewright.refresh) and re-fetches the open
+ * panel when it shows that table.
  * Other components listen for DOM events on document: tw:lock (every lock.* event), tw:schema-changed,
  * tw:presence, tw:deploy.
  */
@@ -50,7 +55,22 @@
     ev.deadline = Date.now() + (ev.ttl || 0) * 1000;
     locks[ev.table_id] = ev;
   }
+  var SVGNS = "http://www.w3.org/2000/svg";
+  function boxBadges() {  // one text.lock-badge per diagram box (boxes are redrawn by diagram.js)
+    document.querySelectorAll("svg g.tbl[data-id]").forEach(function (box) {
+      if (box.querySelector(":scope > .lock-badge")) return;
+      var rect = box.querySelector("rect.box");
+      var t = document.createElementNS(SVGNS, "text");
+      t.setAttribute("class", "lock-badge");
+      t.setAttribute("x", rect ? rect.getAttribute("width") : "0");
+      t.setAttribute("y", "-6");
+      t.setAttribute("text-anchor", "end");
+      t.dataset.lockBadge = box.dataset.id;
+      box.appendChild(t);
+    });
+  }
   function paintBadges() {
+    boxBadges();
     document.querySelectorAll("[data-lock-badge]").forEach(function (badge) {
       var lock = locks[badge.dataset.lockBadge];
       badge.classList.toggle("locked", !!lock);
@@ -61,7 +81,7 @@
   }
   function panel() { return document.querySelector("[data-lock-panel]"); }
   function setEditable(p, editable, token) {
-    var fieldset = p.querySelector("[data-lock-fieldset]");
+    var fieldset = p.querySelector("[data-lock-fieldset], fieldset.panel-body");
     if (fieldset) fieldset.disabled = !editable;
     p.dataset.readonly = editable ? "0" : "1";
     p.querySelectorAll("input[name=lock_token]").forEach(function (i) { i.value = editable ? token : ""; });
@@ -104,6 +124,8 @@
         remember(r.data);
         hold(p, r.data);
       } else if (r.status === 423 && r.data.holder) {
+        var ttl = r.data.expires_at ? (Date.parse(r.data.expires_at) - Date.now()) / 1000 : 0;
+        remember({event: "lock.acquired", table_id: p.dataset.tableId, holder: r.data.holder, ttl: ttl});
         setEditable(p, false);
       } else {
         setEditable(p, false);
@@ -179,6 +201,7 @@
     var p = close.closest("[data-lock-panel]");
     if (p) p.remove();
     adopt();
+    if (window.tablewright) window.tablewright.refresh({tables: []}).catch(function () {});
   });
   document.addEventListener("click", function (e) {
     var force = e.target.closest("[data-lock-force]");
@@ -196,7 +219,20 @@
       }
     });
   });
+  // Every write from the panel carries the lock token and the revision the panel shows.
+  document.addEventListener("htmx:configRequest", function (e) {
+    var elt = e.detail.elt, p = elt && elt.closest && elt.closest("[data-lock-panel]");
+    if (!p || e.detail.verb === "get") return;
+    var params = e.detail.parameters, put = function (k, v) { if (params.set) params.set(k, v); else params[k] = v; };
+    if (held && held.tableId === p.dataset.tableId) put("lock_token", held.token);
+    put("base_revision", p.dataset.revision);
+  });
   document.addEventListener("htmx:afterRequest", function (e) {
+    var revision = e.detail.xhr && e.detail.xhr.getResponseHeader("X-Table-Revision");
+    var p0 = panel();
+    if (revision && p0 && e.detail.elt && e.detail.elt.closest && e.detail.elt.closest("[data-lock-panel]")) {
+      p0.dataset.revision = revision;
+    }
     // A save refused because our lock is gone: forget it (the re-rendered panel then takes a new one if free).
     if (e.detail.xhr && e.detail.xhr.status === 423 && held && e.detail.elt.closest("[data-lock-panel]")) {
       clearInterval(held.timer);
@@ -208,30 +244,44 @@
   window.addEventListener("pagehide", function () { drop(true); });
 
   /* --- refresh after someone else's change ------------------------------------------------------------ */
-  var pending = {};
-  function refresh(el) {
-    var url = el.dataset.refreshUrl;
-    if (!url || pending[url] || !window.htmx) return;
-    pending[url] = true;
-    setTimeout(function () {
-      delete pending[url];
-      if (!document.body.contains(el)) return;
-      var isTables = el.id === "tables";
-      htmx.ajax("GET", url, {target: el, swap: isTables ? "innerHTML" : "outerHTML"}).then(paintBadges);
-    }, 50);
+  var redraw = null;  // {tables: Set, removed: Set, full: bool}, flushed shortly after the first event
+  function queueRedraw(ev) {
+    if (!window.tablewright) return;
+    if (!redraw) {
+      redraw = {tables: new Set(), removed: new Set(), full: false};
+      setTimeout(function () {
+        var r = redraw; redraw = null;
+        var detail = {tables: Array.from(r.tables), removed: Array.from(r.removed), full: r.full};
+        if (!detail.full && !detail.tables.length && !detail.removed.length) return;
+        window.tablewright.refresh(detail).then(paintBadges).catch(function () {});
+      }, 60);
+    }
+    if (!ev.table_id || ev.what === "replaced") redraw.full = true;
+    else if (ev.what === "deleted") redraw.removed.add(ev.table_id);
+    else redraw.tables.add(ev.table_id);
+  }
+  function refreshPanel(p, deleted) {
+    if (deleted) {
+      drop(false);
+      p.outerHTML = '<p class="muted" role="status">This table was deleted by someone else.</p>';
+      return;
+    }
+    htmx.ajax("GET", p.dataset.refreshUrl, {target: "#panel", swap: "innerHTML"}).catch(function () {});
   }
   function schemaChanged(ev) {
     emit("tw:schema-changed", ev);
-    if (!ev.table_id || ev.what === "created" || ev.what === "deleted" || ev.what === "replaced") {
-      var all = document.getElementById("tables");
-      if (all) refresh(all);
-    } else {
-      document.querySelectorAll("[data-table-id=\"" + ev.table_id + "\"][data-refresh-url]").forEach(function (el) {
-        if (el.matches("[data-lock-panel]") && held && held.tableId === ev.table_id) return;  // our own edit
-        refresh(el);
-      });
+    if (ev.by === me) return;  // our own edits are redrawn by their HX-Trigger
+    queueRedraw(ev);
+    if (ev.what === "created" || ev.what === "deleted" || ev.what === "replaced") {
+      if (window.htmx) htmx.trigger(document.body, "tables-changed");
     }
+    var p = panel();
+    if (!p || ev.what === "layout" || !window.htmx) return;
+    if (ev.table_id && ev.table_id !== p.dataset.tableId) return;
+    if (held && held.tableId === p.dataset.tableId && ev.table_id) return;  // nobody else writes what we hold
+    refreshPanel(p, ev.what === "deleted" && ev.table_id === p.dataset.tableId);
   }
+  document.addEventListener("tw:diagram-redrawn", paintBadges);
 
   /* --- presence ------------------------------------------------------------------------------------- */
   function paintPresence() {
