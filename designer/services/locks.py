@@ -337,7 +337,10 @@ def guard_write(table: DataTable, *, actor, lock_token, base_revision) -> DataTa
     between the check and the write. ``table`` is refreshed in place from the locked row. A write without token
     and revision inside :func:`holding` by its writer uses the writer's own lock.
     """
+    project = table._state.fields_cache.get("project")  # keep the caller's project (and its role cache)
     table.refresh_from_db(from_queryset=DataTable.objects.select_for_update())
+    if project is not None and project.pk == table.project_id:
+        table.project = project
     if lock_token is None and base_revision is None and _held_by_script(table, actor) is not None:
         return table
     token = _parse_token(lock_token)
@@ -387,6 +390,7 @@ class HeldLocks:
     reason: str
     lock_type: str
     locks: dict = field(default_factory=dict)
+    borrowed: set = field(default_factory=set)  # tables whose lock the actor already held (e.g. in a browser)
 
     def token(self, table: DataTable) -> uuid.UUID:
         return self.locks[table.pk].lock_token
@@ -404,7 +408,10 @@ class HeldLocks:
             and TableLock.objects.filter(pk=lock.pk, released_at__isnull=True, expires_at__gt=timezone.now()).exists()
         )
         if not alive:
+            before = active_lock(table)
             lock = self.locks[table.pk] = acquire(table, actor=self.actor, lock_type=self.lock_type, reason=self.reason)
+            if before is not None and before.pk == lock.pk:
+                self.borrowed.add(table.pk)
         return lock
 
 
@@ -432,7 +439,7 @@ def holding(
     Locks ``tables`` up front (raising :class:`TableLocked`, keeping nothing, when someone else holds one). Inside
     the block, a service write by ``actor`` that passes no ``lock_token`` uses the writer's lock on that table,
     taking it on first use (so tables created inside the block work too); being the holder, it needs no
-    ``base_revision``. ``held.args(table)`` gives explicit ``lock_token``/``base_revision`` instead. Every lock
+    ``base_revision``. A lock ``actor`` already held before the block (say, in an open panel) is used and kept. ``held.args(table)`` gives explicit ``lock_token``/``base_revision`` instead. Every lock
     taken is released when the block ends, whatever happens::
 
         with locks.holding(actor=user, reason="import"):
@@ -448,5 +455,5 @@ def holding(
     finally:
         _holding.reset(reset)
         for table_pk, lock in session.locks.items():
-            if DataTable.objects.filter(pk=table_pk).exists():
+            if table_pk not in session.borrowed and DataTable.objects.filter(pk=table_pk).exists():
                 release(lock.table, actor=actor, lock_token=lock.lock_token)

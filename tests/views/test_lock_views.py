@@ -73,16 +73,22 @@ def test_only_owners_force_and_the_answer_names_the_former_holder(shop, owner, e
     assert _client(owner).post(_url("lock-force", orders)).status_code == 409
 
 
+def _field_url(table) -> str:
+    return reverse("designer:field-create", args=[table.project.slug, table.pk])
+
+
 def test_a_panel_write_without_the_lock_is_423_and_shows_who_holds_it(shop, owner, editor):
     orders = shop["orders"]
     locks.acquire(orders, actor=editor)
     response = _client(owner).post(
-        _url("table-panel", orders),
-        {"action": "add_field", "field_name": "note", "data_type": "text", "base_revision": orders.revision},
+        _field_url(orders),
+        {"field_name": "note", "data_type": "text", "base_revision": orders.revision},
         headers={"HX-Request": "true"},
     )
+    html = response.content.decode()
     assert response.status_code == 423
-    assert "orders is locked by eddie until" in response.content.decode()
+    assert response["HX-Retarget"] == "#lock-errors"  # the message goes beside the form; what was typed stays
+    assert "Locked by eddie until" in html and "orders is locked by eddie until" in html
     assert not orders.fields.filter(field_name="note").exists()
 
 
@@ -91,49 +97,49 @@ def test_a_panel_write_on_an_old_revision_is_409_with_the_current_state(shop, ow
     lock = locks.acquire(orders, actor=owner)
     client = _client(owner)
     stale = orders.revision
-    first = client.post(
-        _url("table-panel", orders),
-        {
-            "action": "add_field",
-            "field_name": "note",
-            "data_type": "text",
-            "lock_token": lock.lock_token,
-            "base_revision": stale,
-        },
-    )
+    sent = {"field_name": "note", "data_type": "text", "lock_token": lock.lock_token, "base_revision": stale}
+    first = client.post(_field_url(orders), sent, headers={"HX-Request": "true"})
     assert first.status_code == 200 and "note" in first.content.decode()
-    second = client.post(
-        _url("table-panel", orders),
-        {
-            "action": "add_field",
-            "field_name": "memo",
-            "data_type": "text",
-            "lock_token": lock.lock_token,
-            "base_revision": stale,
-        },
-    )
+    assert first["X-Table-Revision"] == str(stale + 1)
+    second = client.post(_field_url(orders), {**sent, "field_name": "memo"}, headers={"HX-Request": "true"})
     html = second.content.decode()
-    assert second.status_code == 409
+    assert second.status_code == 409 and second["HX-Retarget"] == "#panel"
     assert f"you edited revision {stale}, it is now at revision {stale + 1}" in html
-    assert "note" in html and f'name="base_revision" value="{stale + 1}"' in html  # the current state, ready to retry
+    assert 'data-field="note"' in html and f'data-revision="{stale + 1}"' in html  # the current state, ready to retry
+    assert 'name="field_name" value="memo"' in html  # what the user typed is kept in the Add field form
     assert not orders.fields.filter(field_name="memo").exists()
+
+
+def test_a_stale_table_rename_keeps_the_typed_name_in_the_re_rendered_panel(shop, owner):
+    orders = shop["orders"]
+    lock = locks.acquire(orders, actor=owner)
+    url = reverse("designer:table", args=[orders.project.slug, orders.pk])
+    sent = {"table_name": "purchases", "lock_token": lock.lock_token, "base_revision": orders.revision - 1}
+    response = _client(owner).post(url, sent, headers={"HX-Request": "true"})
+    assert response.status_code == 409
+    assert 'id="table-name" name="table_name" value="purchases"' in response.content.decode()
+    orders.refresh_from_db()
+    assert orders.table_name == "orders"
 
 
 def test_a_bad_field_in_the_panel_is_422_beside_the_input(shop, owner):
     orders = shop["orders"]
     lock = locks.acquire(orders, actor=owner)
     response = _client(owner).post(
-        _url("table-panel", orders),
-        {
-            "action": "add_field",
-            "field_name": "Bad Name",
-            "data_type": "text",
-            "lock_token": lock.lock_token,
-            "base_revision": orders.revision,
-        },
+        _field_url(orders),
+        {"field_name": "Bad Name", "data_type": "text", "lock_token": lock.lock_token, "base_revision": orders.revision},
+        headers={"HX-Request": "true"},
     )
     assert response.status_code == 422
     assert "Field name" in response.content.decode() and 'class="errorlist"' in response.content.decode()
+
+
+def test_the_designer_panel_shows_who_holds_the_table_and_is_read_only(shop, owner, editor):
+    orders = shop["orders"]
+    locks.acquire(orders, actor=editor)
+    html = _client(owner).get(reverse("designer:table", args=[orders.project.slug, orders.pk])).content.decode()
+    assert "data-lock-panel" in html and "Locked by eddie" in html
+    assert '<fieldset class="panel-body" disabled>' in html
 
 
 def test_an_owner_breaking_a_lock_can_take_it_in_the_same_step(shop, owner, editor):
