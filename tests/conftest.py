@@ -74,9 +74,13 @@ def pytest_collection_modifyitems(config, items) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _fast_password_hashing(settings) -> None:
-    """Users are created by the dozen in tests; the real (slow on purpose) hasher only costs time here."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def _fast_password_hashing(request, settings) -> None:
+    """Users are created by the dozen in tests; the real (slow on purpose) hasher only costs time here.
+
+    Not in browser tests: their users log in through a server process that knows only the real hashers.
+    """
+    if request.node.get_closest_marker("browser") is None:
+        settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

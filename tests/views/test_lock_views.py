@@ -127,7 +127,12 @@ def test_a_bad_field_in_the_panel_is_422_beside_the_input(shop, owner):
     lock = locks.acquire(orders, actor=owner)
     response = _client(owner).post(
         _field_url(orders),
-        {"field_name": "Bad Name", "data_type": "text", "lock_token": lock.lock_token, "base_revision": orders.revision},
+        {
+            "field_name": "Bad Name",
+            "data_type": "text",
+            "lock_token": lock.lock_token,
+            "base_revision": orders.revision,
+        },
         headers={"HX-Request": "true"},
     )
     assert response.status_code == 422
