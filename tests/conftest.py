@@ -191,7 +191,8 @@ class DesignerClient:
     Opening a table (any GET below ``/projects/<slug>/tables/<id>/``) takes its lock through the lock endpoint;
     every later POST there carries that lock token and the revision the page last saw (from the
     ``X-Table-Revision`` answer header, like the browser). A 423 (the lock was lost, e.g. released by the test's
-    own setup) forgets the token, opens the table again and retries once; a 409 — the table was changed by another write of the same test, e.g. a relationship that touched it —
+    own setup) forgets the token, opens the table again and retries once; a 409 — the table was changed by
+    another write of the same test, e.g. a relationship that touched it —
     is answered like the page does (it shows the current state and the user applies the change again): the
     revision is re-read once and the write retried. A POST that names its own ``lock_token`` is sent as it is.
     """

@@ -439,7 +439,8 @@ def holding(
     Locks ``tables`` up front (raising :class:`TableLocked`, keeping nothing, when someone else holds one). Inside
     the block, a service write by ``actor`` that passes no ``lock_token`` uses the writer's lock on that table,
     taking it on first use (so tables created inside the block work too); being the holder, it needs no
-    ``base_revision``. A lock ``actor`` already held before the block (say, in an open panel) is used and kept. ``held.args(table)`` gives explicit ``lock_token``/``base_revision`` instead. Every lock
+    ``base_revision``. A lock ``actor`` already held before the block (say, in an open panel) is used and kept.
+    ``held.args(table)`` gives explicit ``lock_token``/``base_revision`` instead. Every lock
     taken is released when the block ends, whatever happens::
 
         with locks.holding(actor=user, reason="import"):

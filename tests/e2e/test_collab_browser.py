@@ -41,7 +41,7 @@ def test_alice_and_bob_see_each_others_locks_and_edits_live(
     page, live_server_url, login, make_user, locked, playwright_browser
 ):
     alice = login("alice")
-    bob = make_user("bob")
+    make_user("bob")
     project = projects.create_project(actor=alice, name="Live shop")
     projects.set_member(project, actor=alice, username="bob", role="editor")
     orders = tables.create_table(project, actor=alice, table_name="orders")
