@@ -175,14 +175,17 @@ def take_critical_locks(project: Project, table_names: set[str], *, user, reason
     """Critical locks on the affected tables, through the lock service (so viewers see them live), all or none.
 
     Refuses (``DeployRefused``) when someone else holds a live lock on one of them; a lock the deployer holds
-    himself is upgraded to critical for the deploy.
+    himself is upgraded to critical for the deploy. A shell deploy (``user`` None) locks in the owner's name.
     """
     actor = user or project.owner
     tables = list(DataTable.objects.filter(project=project, table_name__in=table_names).select_related("project"))
     try:
         with transaction.atomic():
             return [
-                table_locks.acquire(table, actor=actor, lock_type=LockType.CRITICAL, reason=reason) for table in tables
+                table_locks.acquire(
+                    table, actor=actor, lock_type=LockType.CRITICAL, reason=reason, by_operator=user is None
+                )
+                for table in tables
             ]
     except table_locks.TableLocked as exc:
         raise DeployRefused(
