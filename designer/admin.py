@@ -12,10 +12,13 @@ from designer.models import (
     DataTable,
     DeployRun,
     IndexColumn,
+    Presence,
     Project,
     ProjectMembership,
     SchemaVersion,
+    StickyNote,
     TableConstraint,
+    TableGroup,
     TableIndex,
     TableLock,
     TableRelationship,
@@ -169,6 +172,21 @@ class SchemaVersionAdmin(admin.ModelAdmin):
     readonly_fields = ["created_at"]
 
 
+@admin.register(TableGroup)
+class TableGroupAdmin(admin.ModelAdmin):
+    list_display = ["name", "project", "color", "created_at"]
+    list_filter = ["project"]
+    search_fields = ["name", "project__name", "tables__table_name"]
+    filter_horizontal = ["tables"]
+
+
+@admin.register(StickyNote)
+class StickyNoteAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "project", "created_by", "updated_at"]
+    list_filter = ["project"]
+    search_fields = ["text", "project__name"]
+
+
 @admin.register(TableLock)
 class TableLockAdmin(admin.ModelAdmin):
     list_display = ["table", "user", "lock_type", "locked_at", "expires_at", "released_at", "release_reason"]
@@ -188,3 +206,11 @@ class DeployRunAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(Presence)
+class PresenceAdmin(admin.ModelAdmin):
+    """Who has the project open (one row per websocket); pruned by the lock sweep."""
+
+    list_display = ["user", "project", "connected_at", "seen_at"]
+    list_filter = ["project"]
