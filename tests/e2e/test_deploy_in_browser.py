@@ -3,7 +3,6 @@ alice never sees a Deploy button and gets 403 on the deploy page."""
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -14,7 +13,7 @@ from django.db import connections
 
 from designer.demo import load_demo
 from designer.models import DataField
-from designer.services import fields
+from designer.services import fields, locks
 from designer.services.deploy import schema_name
 
 from ..deploy.conftest import drop_schema_and_kept
@@ -26,17 +25,9 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
 
 
 @pytest.fixture
-def browser():
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("REQUIRE_BROWSER") == "1":
-            pytest.fail(f"REQUIRE_BROWSER=1 but {CHROMIUM} is missing")
-        pytest.skip("Chromium not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
+def browser(playwright_browser):
+    """The session's Chromium (tests/e2e/conftest.py): one Playwright per test process."""
+    return playwright_browser
 
 
 def login(page, base: str, username: str) -> None:
@@ -72,7 +63,8 @@ def test_demo_deploys_from_the_browser_and_alice_cannot(browser, live_server, re
         assert page.get_by_text("Verified: the database matches the intended schema").is_visible()
 
         full_name = DataField.objects.get(table__project=project, table__table_name="users", field_name="full_name")
-        fields.update_field(full_name, actor=project.owner, field_name="display_name")
+        with locks.holding([], actor=project.owner, reason="test: the owner renames a column"):
+            fields.update_field(full_name, actor=project.owner, field_name="display_name")
         page.get_by_role("link", name="Back to deploy").click()
         assert page.get_by_text('RENAME COLUMN "full_name" TO "display_name"').is_visible()
         page.get_by_role("button", name="Deploy").click()

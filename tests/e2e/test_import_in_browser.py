@@ -19,32 +19,25 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "var" / "e2e"
 
 
 @pytest.fixture
-def page(live_server, settings, make_user, request):
+def page(live_server, settings, make_user, request, playwright_browser):
     if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
         if os.environ.get("REQUIRE_BROWSER") == "1":
             pytest.fail(f"Chromium not found at {CHROMIUM} (REQUIRE_BROWSER=1)")
         pytest.skip("needs Chromium")
-    from playwright.sync_api import sync_playwright
-
     settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False
     make_user("nina", password="a-long-password-42")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run"],
-        )  # fmt: skip
-        tab = browser.new_page()
-        tab.goto(f"{live_server.url}/accounts/login/")
-        tab.get_by_label("User name").fill("nina")
-        tab.get_by_label("Password").fill("a-long-password-42")
-        tab.get_by_role("button", name="Log in").click()
-        tab.wait_for_url(f"{live_server.url}/")
-        yield tab
-        if getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed:
-            ARTIFACTS.mkdir(parents=True, exist_ok=True)
-            tab.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"))
-        browser.close()
+    context = playwright_browser.new_context()  # the session's Chromium (tests/e2e/conftest.py)
+    tab = context.new_page()
+    tab.goto(f"{live_server.url}/accounts/login/")
+    tab.get_by_label("User name").fill("nina")
+    tab.get_by_label("Password").fill("a-long-password-42")
+    tab.get_by_role("button", name="Log in").click()
+    tab.wait_for_url(f"{live_server.url}/")
+    yield tab
+    if getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        tab.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"))
+    context.close()
 
 
 def test_new_user_imports_chinook_from_postgresql_in_under_a_minute(page, scratch, live_server):  # noqa: F811
