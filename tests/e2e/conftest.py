@@ -62,8 +62,11 @@ def pytest_runtest_makereport(item, call):
     setattr(item, f"rep_{report.when}", report)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def playwright_browser():
+    """Chromium for one test module. Not for the whole session: sync Playwright keeps an asyncio loop running in
+    this thread while it is open, and the async tests collected after the browser tests (tests/realtime) need
+    the thread free."""
     if not os.path.exists(CHROMIUM):
         _missing(f"Chromium not found at {CHROMIUM}; install Debian's chromium or set CHROMIUM_PATH")
     try:
