@@ -80,6 +80,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "designer.middleware.LockErrorMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
 ]
 
@@ -116,10 +117,20 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- channels --------------------------------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# Redis pub/sub layer by default: one PUBLISH per broadcast, each server process receives it once and fans it
+# out to its own sockets (bench/lock_broadcast.py). REDIS_CHANNEL_LAYER=lists selects channels-redis' list-based
+# layer (per-socket queues, survives short subscriber gaps, one Redis message per socket).
+REDIS_CHANNEL_LAYER = os.environ.get("REDIS_CHANNEL_LAYER", "pubsub")
+if REDIS_CHANNEL_LAYER not in ("pubsub", "lists"):
+    raise ImproperlyConfigured(f"REDIS_CHANNEL_LAYER must be pubsub or lists, got {REDIS_CHANNEL_LAYER!r}")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": (
+                "channels_redis.pubsub.RedisPubSubChannelLayer"
+                if REDIS_CHANNEL_LAYER == "pubsub"
+                else "channels_redis.core.RedisChannelLayer"
+            ),
             "CONFIG": {"hosts": [REDIS_URL], "prefix": os.environ.get("CHANNELS_PREFIX", "tablewright")},
         }
     }
@@ -157,6 +168,12 @@ X_FRAME_OPTIONS = "DENY"
 LOCK_TTL_OPTIMISTIC = env_int("LOCK_TTL_OPTIMISTIC", 120)
 LOCK_TTL_PESSIMISTIC = env_int("LOCK_TTL_PESSIMISTIC", 1800)
 LOCK_TTL_CRITICAL = env_int("LOCK_TTL_CRITICAL", 900)
+# Expired locks are freed (and lock.expired broadcast once) by a sweep every LOCK_SWEEP_INTERVAL seconds, run
+# inside each ASGI process (LOCK_SWEEP_IN_ASGI) and/or by `manage.py expire_locks --loop`.
+LOCK_SWEEP_INTERVAL = float(os.environ.get("LOCK_SWEEP_INTERVAL") or 1)
+LOCK_SWEEP_IN_ASGI = env_bool("LOCK_SWEEP_IN_ASGI", True)
+# A viewer's presence goes when their socket closes, or after PRESENCE_TIMEOUT seconds without a ping.
+PRESENCE_TIMEOUT = env_int("PRESENCE_TIMEOUT", 90)
 
 LOGGING = {
     "version": 1,

@@ -12,6 +12,7 @@ from designer.models import (
     DataTable,
     DeployRun,
     IndexColumn,
+    Presence,
     Project,
     ProjectMembership,
     SchemaVersion,
@@ -205,3 +206,11 @@ class DeployRunAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(Presence)
+class PresenceAdmin(admin.ModelAdmin):
+    """Who has the project open (one row per websocket); pruned by the lock sweep."""
+
+    list_display = ["user", "project", "connected_at", "seen_at"]
+    list_filter = ["project"]

@@ -13,6 +13,7 @@ from django.db import transaction
 from designer.models import DataTable, Project, Role
 from designer.services import fields as field_service
 from designer.services import indexes as index_service
+from designer.services import locks
 from designer.services import projects as project_service
 from designer.services import relationships as rel_service
 from designer.services import tables as table_service
@@ -203,35 +204,46 @@ def build_demo_project(owner) -> Project:
         name=DEMO_PROJECT,
         description="Seed 003's database layer: users, workspaces, datasets, analyses, column profiles, insights.",
     )
-    tables: dict[str, DataTable] = {}
-    fields = {}
-    for table_name, (description, columns) in SCHEMA.items():
-        table = table_service.create_table(
+    tables: dict[str, DataTable] = {
+        table_name: table_service.create_table(
             project, actor=owner, table_name=table_name, description=description, position=LAYOUT[table_name]
         )
-        tables[table_name] = table
-        for field_name, options in columns:
-            fields[f"{table_name}.{field_name}"] = field_service.create_field(
-                table, actor=owner, field_name=field_name, **options
+        for table_name, (description, _columns) in SCHEMA.items()
+    }
+    fields = {}
+    with locks.holding(tables.values(), actor=owner, reason="Building the demo") as held:
+        for table_name, (_description, columns) in SCHEMA.items():
+            table = tables[table_name]
+            for field_name, options in columns:
+                fields[f"{table_name}.{field_name}"] = field_service.create_field(
+                    table, actor=owner, field_name=field_name, **options, **held.args(table)
+                )
+        for referencing, referenced, on_delete in FOREIGN_KEYS:
+            target = tables[referencing.split(".")[0]]
+            rel_service.create_relationship(
+                project,
+                actor=owner,
+                source_field=fields[referenced],
+                target_field=fields[referencing],
+                on_delete=on_delete,
+                **held.args(target),
             )
-    for referencing, referenced, on_delete in FOREIGN_KEYS:
-        rel_service.create_relationship(
-            project, actor=owner, source_field=fields[referenced], target_field=fields[referencing], on_delete=on_delete
-        )
-    for table_name, columns, unique in INDEXES:
-        index_service.create_index(
-            tables[table_name],
+        for table_name, columns, unique in INDEXES:
+            index_service.create_index(
+                tables[table_name],
+                actor=owner,
+                field_ids=[fields[f"{table_name}.{c}"].pk for c in columns],
+                is_unique=unique,
+                **held.args(tables[table_name]),
+            )
+        index_service.create_constraint(
+            tables["analyses"],
             actor=owner,
-            field_ids=[fields[f"{table_name}.{c}"].pk for c in columns],
-            is_unique=unique,
+            kind="check",
+            expression="quality_score BETWEEN 0 AND 100",
+            name="analyses_quality_score_range",
+            **held.args(tables["analyses"]),
         )
-    index_service.create_constraint(
-        tables["analyses"],
-        actor=owner,
-        kind="check",
-        expression="quality_score BETWEEN 0 AND 100",
-        name="analyses_quality_score_range",
-    )
     return project
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from designer.views import deploy, designer, exports, imports, organise, panel, projects, versions
+from designer.views import deploy, designer, exports, imports, locks, organise, panel, projects, versions
 
 app_name = "designer"
 
@@ -35,6 +35,10 @@ urlpatterns = [
     path(T + "constraints/", panel.constraint_create, name="constraint-create"),
     path(T + "constraints/<uuid:constraint_id>/delete", panel.constraint_delete, name="constraint-delete"),
     path(T + "primary-key", panel.primary_key, name="primary-key"),
+    path(T + "lock/", locks.acquire, name="lock-acquire"),
+    path(T + "lock/renew/", locks.renew, name="lock-renew"),
+    path(T + "lock/release/", locks.release, name="lock-release"),
+    path(T + "lock/force/", locks.force, name="lock-force"),
     path(P + "organise/", organise.organise_panel, name="organise"),
     path(P + "groups/", organise.group_create, name="group-create"),
     path(P + "groups/<uuid:group_id>/", organise.group_edit, name="group-edit"),

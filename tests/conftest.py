@@ -73,6 +73,16 @@ def pytest_collection_modifyitems(config, items) -> None:
             item.add_marker(skip)
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(request, settings) -> None:
+    """Users are created by the dozen in tests; the real (slow on purpose) hasher only costs time here.
+
+    Not in browser tests: their users log in through a server process that knows only the real hashers.
+    """
+    if request.node.get_closest_marker("browser") is None:
+        settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def on_postgres() -> bool:
     return connection.vendor == "postgresql"
@@ -118,35 +128,127 @@ def project(owner, editor, viewer):
 
 
 @pytest.fixture
-def shop(project, owner):
+def locked():
+    """``with locked(tables, user):`` — write as ``user`` under locks taken for the block, released after it.
+
+    Schema writes need the caller's lock token and the revision they are based on (DESIGN.md §3). Tests that are
+    not about locking write the way import and the demo do (``locks.holding``): inside the block, ``user``'s
+    writes without ``lock_token`` take the table's lock on first use (``tables`` may be ``[]``);
+    ``held.args(table)`` gives explicit ``lock_token``/``base_revision``. For a whole module::
+
+        @pytest.fixture(autouse=True)
+        def _owner_writes(locked, owner):
+            with locked([], owner):
+                yield
+    """
+    from designer.services import locks
+
+    def hold(tables, user, reason: str = "test setup"):
+        return locks.holding(tables, actor=user, reason=reason)
+
+    return hold
+
+
+@pytest.fixture
+def shop(project, owner, locked):
     """customers 1—n orders, with a primary key on each and a required foreign key."""
     from designer.services import fields, relationships, tables
 
-    customers = tables.create_table(project, actor=owner, table_name="customers")
-    cid = fields.create_field(customers, actor=owner, field_name="id", data_type="integer", primary_key=True)
-    fields.create_field(
-        customers,
-        actor=owner,
-        field_name="email",
-        data_type="string",
-        field_config={"max_length": 200},
-        is_required=True,
-        is_unique=True,
-    )
-    orders = tables.create_table(project, actor=owner, table_name="orders")
-    fields.create_field(orders, actor=owner, field_name="id", data_type="bigint", primary_key=True)
-    customer_id = fields.create_field(
-        orders, actor=owner, field_name="customer_id", data_type="integer", is_required=True
-    )
-    fields.create_field(
-        orders,
-        actor=owner,
-        field_name="total",
-        data_type="decimal",
-        field_config={"precision": 10, "scale": 2},
-        default_value="0.00",
-    )
-    rel = relationships.create_relationship(project, actor=owner, source_field=cid, target_field=customer_id)
+    with locked([], owner):
+        customers = tables.create_table(project, actor=owner, table_name="customers")
+        cid = fields.create_field(customers, actor=owner, field_name="id", data_type="integer", primary_key=True)
+        fields.create_field(
+            customers,
+            actor=owner,
+            field_name="email",
+            data_type="string",
+            field_config={"max_length": 200},
+            is_required=True,
+            is_unique=True,
+        )
+        orders = tables.create_table(project, actor=owner, table_name="orders")
+        fields.create_field(orders, actor=owner, field_name="id", data_type="bigint", primary_key=True)
+        customer_id = fields.create_field(
+            orders, actor=owner, field_name="customer_id", data_type="integer", is_required=True
+        )
+        fields.create_field(
+            orders,
+            actor=owner,
+            field_name="total",
+            data_type="decimal",
+            field_config={"precision": 10, "scale": 2},
+            default_value="0.00",
+        )
+        rel = relationships.create_relationship(project, actor=owner, source_field=cid, target_field=customer_id)
     customers.refresh_from_db()
     orders.refresh_from_db()
     return {"project": project, "customers": customers, "orders": orders, "fk": rel}
+
+
+class DesignerClient:
+    """Mixin for Django's test client: edits the designer's table panel the way the page does (collab.js).
+
+    Opening a table (any GET below ``/projects/<slug>/tables/<id>/``) takes its lock through the lock endpoint;
+    every later POST there carries that lock token and the revision the page last saw (from the
+    ``X-Table-Revision`` answer header, like the browser). A 423 (the lock was lost, e.g. released by the test's
+    own setup) forgets the token, opens the table again and retries once; a 409 — the table was changed by
+    another write of the same test, e.g. a relationship that touched it —
+    is answered like the page does (it shows the current state and the user applies the change again): the
+    revision is re-read once and the write retried. A POST that names its own ``lock_token`` is sent as it is.
+    """
+
+    TABLE_URL = r"^/projects/(?P<slug>[^/]+)/tables/(?P<table>[0-9a-f-]{36})/(?P<rest>.*)$"
+
+    def _table(self, path: str):
+        import re
+
+        match = re.match(self.TABLE_URL, path)
+        return None if match is None or match["rest"].startswith("lock/") else match
+
+    def _open(self, match) -> dict | None:
+        from designer.models import DataTable
+
+        held = self.__dict__.setdefault("_held", {})
+        if match["table"] not in held:
+            response = super().post(f"/projects/{match['slug']}/tables/{match['table']}/lock/")
+            if response.status_code != 200:
+                return None  # e.g. a viewer: the write goes out without a token and the view refuses it
+            revision = DataTable.objects.filter(pk=match["table"]).values_list("revision", flat=True).first()
+            held[match["table"]] = {"lock_token": response.json()["token"], "base_revision": revision}
+        return held[match["table"]]
+
+    def get(self, path, *args, **kwargs):
+        response = super().get(path, *args, **kwargs)
+        match = self._table(path)
+        if match is not None and response.status_code == 200:
+            self._open(match)
+        return response
+
+    def post(self, path, data=None, *args, **kwargs):
+        match = self._table(path)
+        if match is None or (isinstance(data, dict) and "lock_token" in data):
+            return super().post(path, data, *args, **kwargs)
+        from designer.models import DataTable
+
+        for attempt in range(2):
+            held = self._open(match)
+            response = super().post(path, {**(data or {}), **(held or {})}, *args, **kwargs)
+            if response.status_code == 423:
+                self._held.pop(match["table"], None)
+                if attempt == 0:
+                    continue
+            elif held is not None and response.get("X-Table-Revision"):
+                held["base_revision"] = int(response["X-Table-Revision"])
+            if response.status_code == 409 and held is not None and attempt == 0:
+                held["base_revision"] = DataTable.objects.values_list("revision", flat=True).get(pk=match["table"])
+                continue
+            return response
+        return response
+
+
+@pytest.fixture
+def client():
+    """pytest-django's ``client``, editing tables the way the designer page does (see :class:`DesignerClient`)."""
+    from django.test import Client
+
+    return type("DesignerTestClient", (DesignerClient, Client), {})()

@@ -10,6 +10,13 @@ from django.urls import reverse
 from designer.models import DataField, DataTable
 
 
+@pytest.fixture(autouse=True)
+def _owner_writes(locked, owner):
+    """Not about locks: the owner's service writes take their table locks on demand (``locks.holding``)."""
+    with locked([], owner):
+        yield
+
+
 @pytest.fixture
 def admin_client_with_design(client, make_user, shop):
     superuser = make_user("admin", staff=True)

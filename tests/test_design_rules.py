@@ -9,6 +9,13 @@ from designer.models import DataField, DataTable, TableRelationship
 from designer.services import fields, projects, relationships, tables
 
 
+@pytest.fixture(autouse=True)
+def _owner_writes(locked, owner):
+    """Not about locks: the owner's service writes take their table locks on demand (``locks.holding``)."""
+    with locked([], owner):
+        yield
+
+
 def _message(info: pytest.ExceptionInfo, key: str) -> str:
     return " ".join(info.value.message_dict[key])
 

@@ -30,6 +30,14 @@ from designer.services.snapshots import import_snapshot, project_snapshot
 from tests.pg_scratch import scratch  # noqa: F401 - fixture
 from tests.test_import_sql import CHINOOK, DATA, SHOP_SQL
 
+
+@pytest.fixture(autouse=True)
+def _owner_writes(locked, owner):
+    """Not about locks: the owner's service writes take their table locks on demand (``locks.holding``)."""
+    with locked([], owner):
+        yield
+
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

@@ -94,7 +94,7 @@ def test_settings_follow_the_environment(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
     engine, layer, *_ = json.loads(out.stdout)
     assert engine == "django.db.backends.postgresql"
-    assert layer == "channels_redis.core.RedisChannelLayer"
+    assert layer == "channels_redis.pubsub.RedisPubSubChannelLayer"
 
 
 @pytest.mark.skipif(

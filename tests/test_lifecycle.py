@@ -8,6 +8,13 @@ from django.core.exceptions import ValidationError
 from designer.services import tables
 
 
+@pytest.fixture(autouse=True)
+def _owner_writes(locked, owner):
+    """Not about locks: the owner's service writes take their table locks on demand (``locks.holding``)."""
+    with locked([], owner):
+        yield
+
+
 def _status(table) -> str:
     table.refresh_from_db()
     return table.status

@@ -11,6 +11,13 @@ from designer.services.snapshots import project_snapshot
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _owner_writes(locked, owner):
+    """Not about locks: the owner's service writes take their table locks on demand (``locks.holding``)."""
+    with locked([], owner):
+        yield
+
+
 def test_mermaid_lists_entities_keys_and_crows_foot_lines(shop):
     text = to_mermaid(project_snapshot(shop["project"]))
     assert text.startswith("erDiagram\n")

@@ -11,6 +11,13 @@ from designer.services import relationships
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _owner_writes(locked, owner):
+    """These tests are about the relationship, not about locks: the owner writes under locks taken on demand."""
+    with locked([], owner):
+        yield
+
+
 def test_creates_a_column_of_the_referenced_keys_type_without_identity(shop, owner):
     from designer.services import fields, tables
 
@@ -47,3 +54,15 @@ def test_a_bad_column_name_is_reported_on_field_name(shop, owner):
             shop["project"], actor=owner, source_field=key, target_table=shop["orders"], field_name="Customer"
         )
     assert "field_name" in exc.value.message_dict
+
+
+def test_both_writes_need_the_lock_on_the_table_getting_the_column(shop, owner, editor):
+    from designer.services import locks
+
+    order_key = DataField.objects.get(table=shop["orders"], field_name="id")
+    locks.acquire(shop["customers"], actor=editor)
+    with pytest.raises(locks.TableLocked, match="locked by eddie"):
+        relationships.create_relationship_with_column(
+            shop["project"], actor=owner, source_field=order_key, target_table=shop["customers"], field_name="x_id"
+        )
+    assert not DataField.objects.filter(field_name="x_id").exists()

@@ -9,14 +9,22 @@ from designer.models import DataField, DataTable, TableIndex, TableRelationship
 from designer.services import fields, indexes, relationships, tables
 
 
+@pytest.fixture(autouse=True)
+def _owner_writes(locked, owner):
+    """Not about locks: the owner's service writes take their table locks on demand (``locks.holding``)."""
+    with locked([], owner):
+        yield
+
+
 def _columns(table) -> list[str]:
     return list(DataField.objects.filter(table=table).order_by("sort_order").values_list("field_name", flat=True))
 
 
-def test_every_change_bumps_the_table_revision_and_records_who(shop, editor):
+def test_every_change_bumps_the_table_revision_and_records_who(shop, editor, locked):
     orders = shop["orders"]
     before = orders.revision
-    fields.create_field(orders, actor=editor, field_name="note", data_type="text")
+    with locked([orders], editor) as held:
+        fields.create_field(orders, actor=editor, field_name="note", data_type="text", **held.args(orders))
     orders.refresh_from_db()
     assert orders.revision == before + 1
     latest = orders.history.latest()

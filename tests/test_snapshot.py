@@ -14,6 +14,13 @@ from designer.services import fields, tables
 from designer.services.snapshots import import_snapshot, project_snapshot
 
 
+@pytest.fixture(autouse=True)
+def _owner_writes(locked, owner):
+    """Not about locks: the owner's service writes take their table locks on demand (``locks.holding``)."""
+    with locked([], owner):
+        yield
+
+
 def test_snapshot_describes_the_design(shop):
     snap = project_snapshot(shop["project"])
     assert [t["table_name"] for t in snap["tables"]] == ["customers", "orders"]

@@ -3,6 +3,7 @@
 from .deploy import DeployKind, DeployRun, DeployStatus
 from .layout import StickyNote, TableGroup
 from .lock import TableLock
+from .presence import Presence
 from .project import Project, ProjectMembership, Role
 from .relationship import TableRelationship
 from .table import ConstraintColumn, DataField, DataTable, IndexColumn, TableConstraint, TableIndex
@@ -16,6 +17,7 @@ __all__ = [
     "DeployRun",
     "DeployStatus",
     "IndexColumn",
+    "Presence",
     "Project",
     "ProjectMembership",
     "Role",

@@ -5,6 +5,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from simple_history.models import HistoricalRecords
 
 
 class LockType(models.TextChoices):
@@ -32,6 +33,16 @@ class TableLock(models.Model):
     release_reason = models.CharField(
         max_length=20, blank=True, help_text="released, expired or forced (and by whom, in history)."
     )
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Who released it: the holder, or the owner/staff member who forced it.",
+    )
+    # Every row is one lease, kept after release; a forced release also gets a history record naming who broke it.
+    history = HistoricalRecords(excluded_fields=["lock_token"])
 
     class Meta:
         ordering = ["-locked_at"]

@@ -1,3 +1,9 @@
-"""Websocket routes. The collaboration issue fills this in (project rooms, locks, presence)."""
+"""Websocket routes: one socket per open project page."""
 
-websocket_urlpatterns: list = []
+from django.urls import re_path
+
+from .consumers import ProjectConsumer
+
+websocket_urlpatterns: list = [
+    re_path(r"^ws/projects/(?P<project_id>[0-9a-fA-F-]{32,36})/$", ProjectConsumer.as_asgi()),
+]

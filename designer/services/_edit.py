@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, models, transaction
 
 from designer.models import DataTable, Project, Role
+from designer.realtime import events
 from designer.schema.validation import cycle_message, find_required_cycle
 
 from .permissions import require_role
@@ -29,9 +30,10 @@ def save(instance: models.Model, actor, **kwargs) -> None:
 
 
 def touch(table: DataTable, actor) -> None:
-    """Bump the table's revision (conflict detection) and record who changed it."""
+    """Bump the table's revision (conflict detection), record who changed it, tell the project's viewers."""
     table.revision += 1
     save(table, actor)
+    events.schema_changed(table.project_id, table=table, by=actor)
 
 
 # Maps our database constraint names to (form field, message template) for races the checks missed.

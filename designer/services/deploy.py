@@ -22,7 +22,6 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -43,10 +42,12 @@ from designer.models import (
     TableLock,
 )
 from designer.models.lock import LockType
+from designer.realtime import events
 from designer.schema.diff import diff, summarize
 from designer.schema.snapshot import Snapshot, empty_snapshot
 from designer.schema.validation import check_transition
 
+from . import locks as table_locks
 from .snapshots import project_snapshot
 from .targets import DeployRefused, StatementFailed, schema_name, target_for
 
@@ -171,41 +172,31 @@ def plan(project: Project, *, measure: bool = True, target=None) -> Plan:
 
 # --- table locks (critical, taken by deploy) ------------------------------------------------------
 def take_critical_locks(project: Project, table_names: set[str], *, user, reason: str) -> list[TableLock]:
-    """Critical locks on the affected tables; refuses when someone else holds a live lock on one of them."""
-    now = timezone.now()
-    tables = list(DataTable.objects.filter(project=project, table_name__in=table_names))
-    with transaction.atomic():
-        active = TableLock.objects.select_for_update().filter(table__in=tables, released_at__isnull=True)
-        for lock in active.select_related("table", "user"):
-            if lock.expires_at <= now:
-                lock.released_at, lock.release_reason = now, "expired"
-                lock.save(update_fields=["released_at", "release_reason"])
-            elif user is None or lock.user_id != user.pk:
-                raise DeployRefused(
-                    f"Table {lock.table.table_name} is locked by {lock.user} until "
-                    f"{timezone.localtime(lock.expires_at):%H:%M:%S}; wait for the lock to end or break it first."
+    """Critical locks on the affected tables, through the lock service (so viewers see them live), all or none.
+
+    Refuses (``DeployRefused``) when someone else holds a live lock on one of them; a lock the deployer holds
+    himself is upgraded to critical for the deploy. A shell deploy (``user`` None) locks in the owner's name.
+    """
+    actor = user or project.owner
+    tables = list(DataTable.objects.filter(project=project, table_name__in=table_names).select_related("project"))
+    try:
+        with transaction.atomic():
+            return [
+                table_locks.acquire(
+                    table, actor=actor, lock_type=LockType.CRITICAL, reason=reason, by_operator=user is None
                 )
-            else:
-                lock.released_at, lock.release_reason = now, "released"
-                lock.save(update_fields=["released_at", "release_reason"])
-        owner = user or project.owner
-        return TableLock.objects.bulk_create(
-            TableLock(
-                table=t,
-                user=owner,
-                lock_type=LockType.CRITICAL,
-                locked_at=now,
-                expires_at=now + timedelta(minutes=10),
-                reason=reason,
-            )
-            for t in tables
-        )
+                for table in tables
+            ]
+    except table_locks.TableLocked as exc:
+        raise DeployRefused(
+            f"Table {exc.table.table_name} is locked by {exc.holder} until "
+            f"{timezone.localtime(exc.expires_at):%H:%M:%S}; wait for the lock to end or break it first."
+        ) from exc
 
 
 def release_locks(locks: list[TableLock]) -> None:
-    TableLock.objects.filter(pk__in=[lock.pk for lock in locks], released_at__isnull=True).update(
-        released_at=timezone.now(), release_reason="released"
-    )
+    for lock in locks:
+        table_locks.release(lock.table, actor=lock.user, lock_token=lock.lock_token)
 
 
 # --- running -----------------------------------------------------------------------------------------
@@ -223,6 +214,8 @@ def _activate_deployed_tables(project: Project, design: Snapshot, actor) -> None
         status="active", revision=F("revision") + 1, updated_at=timezone.now()
     )
     DataTable.history.bulk_history_create(tables, update=True, default_user=user)
+    for table in tables:
+        events.schema_changed(project.pk, table=table, by=actor)
 
 
 FINAL_FIELDS = [
@@ -250,30 +243,22 @@ def _verify(target, run: DeployRun, intended: Snapshot) -> None:
 
 
 def _broadcast(project: Project, event: str, payload: dict) -> None:
-    """Tell the project's websocket group, when the realtime layer has landed (best effort)."""
-    try:
-        from designer.realtime import events  # type: ignore[attr-defined]
-    except ImportError:
-        return
-    send = getattr(events, "broadcast", None)
-    if send is not None:
-        transaction.on_commit(lambda: send(project, event, payload))
+    """Tell the project's websocket group (``deploy.progress`` / ``deploy.finished``), after the commit."""
+    events.deploy(project.pk, event.removeprefix("deploy."), **payload)
 
 
-def _run(target, run: DeployRun, locks: list[TableLock], intended: Snapshot, progress: Progress | None) -> bool:
-    """Execute the run's statements, verify convergence, release the locks. True when applied."""
+def _run(target, run: DeployRun, intended: Snapshot, progress: Progress | None) -> bool:
+    """Execute the run's statements and verify convergence (the caller releases its locks). True when applied."""
     started = time.monotonic()
     _broadcast(run.project, "deploy.progress", {"run": run.number, "done": 0, "total": len(run.statements)})
     try:
         target.execute(run, run.statements, progress)
     except StatementFailed:
         run.status = DeployStatus.FAILED
-        release_locks(locks)
         _finish(run, started)
         return False
     run.statements_done = len(run.statements)
     _verify(target, run, intended)
-    release_locks(locks)
     _finish(run, started)
     return True
 
@@ -317,8 +302,11 @@ def deploy(
             statements=[s.as_dict() for s in p.forward],
             reverse_statements=[s.as_dict() for s in p.reverse],
         )
-        if _run(target, run, locks, p.design, progress) and run.status == DeployStatus.SUCCEEDED:
-            _activate_deployed_tables(project, p.design, actor)
+        try:  # Draft -> Active while the deploy still holds its critical locks
+            if _run(target, run, p.design, progress) and run.status == DeployStatus.SUCCEEDED:
+                _activate_deployed_tables(project, p.design, actor)
+        finally:
+            release_locks(locks)
         _broadcast(project, "deploy.finished", {"run": run.number, "status": run.status})
         return run
     finally:
@@ -362,9 +350,12 @@ def rollback(project: Project, *, actor, progress: Progress | None = None) -> De
             reverse_statements=last.statements,
         )
         intended = last.from_version.schema_snapshot if last.from_version else empty_snapshot()
-        if _run(target, run, locks, intended, progress):
-            run.reverts = last
-            run.save(update_fields=["reverts"])
+        try:
+            if _run(target, run, intended, progress):
+                run.reverts = last
+                run.save(update_fields=["reverts"])
+        finally:
+            release_locks(locks)
         _broadcast(project, "deploy.finished", {"run": run.number, "status": run.status})
         return run
     finally:

@@ -14,6 +14,7 @@ from designer.schema.types import check_default, normalize_type
 from designer.schema.validation import validate_identifier
 
 from ._edit import check_required_cycles, integrity_as_validation, require_editor, save, touch
+from .locks import guard_write
 
 _UNSET: Any = object()
 
@@ -72,9 +73,43 @@ def create_field(
     description: str = "",
     primary_key: bool = False,
     sort_order: int | None = None,
+    lock_token=None,
+    base_revision=None,
 ) -> DataField:
     """Add a column. A primary-key field is always Required (NOT NULL)."""
     require_editor(table.project, actor)
+    guard_write(table, actor=actor, lock_token=lock_token, base_revision=base_revision)
+    return _create_field(
+        table,
+        actor=actor,
+        field_name=field_name,
+        data_type=data_type,
+        name=name,
+        field_config=field_config,
+        is_required=is_required,
+        is_unique=is_unique,
+        default_value=default_value,
+        description=description,
+        primary_key=primary_key,
+        sort_order=sort_order,
+    )
+
+
+def _create_field(
+    table: DataTable,
+    *,
+    actor,
+    field_name: str,
+    data_type: str,
+    name: str | None,
+    field_config: dict | None,
+    is_required: bool,
+    is_unique: bool,
+    default_value: str | None,
+    description: str,
+    primary_key: bool,
+    sort_order: int | None,
+) -> DataField:
     field_name = _check_field_name(table, field_name)
     display = _check_display_name(table, name or field_name)
     ftype = normalize_type(data_type, field_config)
@@ -117,11 +152,14 @@ def update_field(
     default_value: Any = _UNSET,
     description: str | None = None,
     primary_key: bool | None = None,
+    lock_token=None,
+    base_revision=None,
 ) -> DataField:
     """Change a column. Only the arguments given change; the default is re-checked against the new type."""
     table = field.table
     require_editor(table.project, actor)
     renamed_from = None
+    guard_write(table, actor=actor, lock_token=lock_token, base_revision=base_revision)
     if field_name is not None and field_name != field.field_name:
         old = renamed_from = field.field_name
         field.field_name = _check_field_name(table, field_name, exclude_pk=field.pk)
@@ -195,7 +233,7 @@ def _check_set_null(field: DataField) -> None:
 
 
 @transaction.atomic
-def delete_field(field: DataField, *, actor) -> list[str]:
+def delete_field(field: DataField, *, actor, lock_token=None, base_revision=None) -> list[str]:
     """Delete a column. Refused while a relationship uses it; indexes and constraints on it (CHECKs naming
     it included) go with it.
 
@@ -203,6 +241,7 @@ def delete_field(field: DataField, *, actor) -> list[str]:
     """
     table = field.table
     require_editor(table.project, actor)
+    guard_write(table, actor=actor, lock_token=lock_token, base_revision=base_revision)
     rels = sorted(
         set(TableRelationship.objects.filter(source_field=field).values_list("relationship_name", flat=True))
         | set(TableRelationship.objects.filter(target_field=field).values_list("relationship_name", flat=True))
@@ -240,9 +279,10 @@ def delete_field(field: DataField, *, actor) -> list[str]:
 
 
 @transaction.atomic
-def reorder_fields(table: DataTable, *, actor, field_ids: list) -> None:
+def reorder_fields(table: DataTable, *, actor, field_ids: list, lock_token=None, base_revision=None) -> None:
     """Put the table's fields in the given order (every field of the table exactly once)."""
     require_editor(table.project, actor)
+    guard_write(table, actor=actor, lock_token=lock_token, base_revision=base_revision)
     current = {str(pk) for pk in DataField.objects.filter(table=table).values_list("pk", flat=True)}
     wanted = [str(pk) for pk in field_ids]
     if set(wanted) != current or len(wanted) != len(current):

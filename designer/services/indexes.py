@@ -11,6 +11,7 @@ from designer.schema.expressions import check_expression_problem
 from designer.schema.validation import validate_identifier
 
 from ._edit import integrity_as_validation, require_editor, save, touch
+from .locks import guard_write
 
 
 def _fields_of(table: DataTable, field_ids: list, key: str = "fields") -> list[DataField]:
@@ -70,9 +71,17 @@ def relation_name_owner(project_id, name: str) -> str | None:
 
 @transaction.atomic
 def create_index(
-    table: DataTable, *, actor, field_ids: list, name: str | None = None, is_unique: bool = False
+    table: DataTable,
+    *,
+    actor,
+    field_ids: list,
+    name: str | None = None,
+    is_unique: bool = False,
+    lock_token=None,
+    base_revision=None,
 ) -> TableIndex:
     require_editor(table.project, actor)
+    guard_write(table, actor=actor, lock_token=lock_token, base_revision=base_revision)
     fields = _fields_of(table, field_ids)
     columns = [f.field_name for f in fields]
     same = [
@@ -94,9 +103,10 @@ def create_index(
 
 
 @transaction.atomic
-def delete_index(index: TableIndex, *, actor) -> None:
+def delete_index(index: TableIndex, *, actor, lock_token=None, base_revision=None) -> None:
     table = index.table
     require_editor(table.project, actor)
+    guard_write(table, actor=actor, lock_token=lock_token, base_revision=base_revision)
     index._history_user = actor
     index.delete()
     touch(table, actor)
@@ -111,9 +121,12 @@ def create_constraint(
     field_ids: list | None = None,
     expression: str = "",
     name: str | None = None,
+    lock_token=None,
+    base_revision=None,
 ) -> TableConstraint:
     """A UNIQUE over one or more fields, or a CHECK with a boolean SQL expression over the table's columns."""
     require_editor(table.project, actor)
+    guard_write(table, actor=actor, lock_token=lock_token, base_revision=base_revision)
     if kind not in ("unique", "check"):
         raise ValidationError({"kind": [f"Constraint kind must be unique or check, got {kind!r}."]})
     fields: list[DataField] = []
@@ -143,18 +156,22 @@ def create_constraint(
 
 
 @transaction.atomic
-def delete_constraint(constraint: TableConstraint, *, actor) -> None:
+def delete_constraint(constraint: TableConstraint, *, actor, lock_token=None, base_revision=None) -> None:
     table = constraint.table
     require_editor(table.project, actor)
+    guard_write(table, actor=actor, lock_token=lock_token, base_revision=base_revision)
     constraint._history_user = actor
     constraint.delete()
     touch(table, actor)
 
 
 @transaction.atomic
-def set_primary_key(table: DataTable, *, actor, field_ids: list, name: str | None = None) -> None:
+def set_primary_key(
+    table: DataTable, *, actor, field_ids: list, name: str | None = None, lock_token=None, base_revision=None
+) -> None:
     """Make exactly these fields, in this order, the primary key (composite when several). Empty: no key."""
     require_editor(table.project, actor)
+    guard_write(table, actor=actor, lock_token=lock_token, base_revision=base_revision)
     fields = _fields_of(table, field_ids, key="primary_key") if field_ids else []
     DataField.objects.filter(table=table).update(pk_position=None)
     for position, field in enumerate(fields, start=1):

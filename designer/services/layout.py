@@ -6,6 +6,8 @@ Layout is not schema: none of these change a table's revision or the schema hash
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from functools import wraps
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -15,6 +17,7 @@ from designer.diagram.from_snapshot import arrange
 from designer.diagram.geometry import HEADER, MIN_WIDTH, PAD, ROW
 from designer.diagram.layout import free_position
 from designer.models import DataTable, Project, StickyNote, TableGroup
+from designer.realtime import events
 
 from ._edit import integrity_as_validation, require_editor
 from .diagram import load_diagram
@@ -24,7 +27,21 @@ GROUP_COLORS = ("#2f6fde", "#1e7d3a", "#a15c00", "#8e44ad", "#c0392b", "#16a085"
 NOTE_COLORS = ("#fff3a8", "#ffd6e0", "#d6f5ff", "#dcffd6")
 
 
+def _tells_viewers(change: Callable) -> Callable:
+    """Layout is not schema (no lock, no revision), but the project's other viewers redraw it live."""
+
+    @wraps(change)
+    def wrapped(target, *args, actor, **kwargs):
+        result = change(target, *args, actor=actor, **kwargs)
+        project_id = target.pk if isinstance(target, Project) else target.project_id
+        events.schema_changed(project_id, what="layout", by=actor)
+        return result
+
+    return wrapped
+
+
 @transaction.atomic
+@_tells_viewers
 def auto_arrange(project: Project, *, actor) -> int:
     """Re-lay out every table (layered by foreign keys, no overlaps). Returns how many tables moved."""
     require_editor(project, actor)
@@ -84,6 +101,7 @@ def _tables_of(project: Project, table_ids) -> list[DataTable]:
 
 
 @transaction.atomic
+@_tells_viewers
 def create_group(project: Project, *, actor, name: str, color: str | None = None, table_ids=()) -> TableGroup:
     require_editor(project, actor)
     count = TableGroup.objects.filter(project=project).count()
@@ -100,6 +118,7 @@ def create_group(project: Project, *, actor, name: str, color: str | None = None
 
 
 @transaction.atomic
+@_tells_viewers
 def update_group(
     group: TableGroup, *, actor, name: str | None = None, color: str | None = None, table_ids=None
 ) -> TableGroup:
@@ -116,6 +135,7 @@ def update_group(
 
 
 @transaction.atomic
+@_tells_viewers
 def move_group(group: TableGroup, *, actor, dx: int, dy: int) -> None:
     """Move the group's area: every table inside moves by the same offset."""
     require_editor(group.project, actor)
@@ -127,6 +147,7 @@ def move_group(group: TableGroup, *, actor, dx: int, dy: int) -> None:
 
 
 @transaction.atomic
+@_tells_viewers
 def delete_group(group: TableGroup, *, actor) -> None:
     """Remove the group's area; its tables stay where they are."""
     require_editor(group.project, actor)
@@ -143,6 +164,7 @@ def _clean_text(text: str) -> str:
 
 
 @transaction.atomic
+@_tells_viewers
 def create_note(
     project: Project, *, actor, text: str, color: str | None = None, position: tuple[int, int] | None = None
 ) -> StickyNote:
@@ -159,6 +181,7 @@ def create_note(
 
 
 @transaction.atomic
+@_tells_viewers
 def update_note(note: StickyNote, *, actor, text: str | None = None, color: str | None = None) -> StickyNote:
     require_editor(note.project, actor)
     if text is not None:
@@ -170,6 +193,7 @@ def update_note(note: StickyNote, *, actor, text: str | None = None, color: str 
 
 
 @transaction.atomic
+@_tells_viewers
 def move_note(note: StickyNote, *, actor, x: int, y: int) -> StickyNote:
     require_editor(note.project, actor)
     try:
@@ -181,6 +205,7 @@ def move_note(note: StickyNote, *, actor, x: int, y: int) -> StickyNote:
 
 
 @transaction.atomic
+@_tells_viewers
 def delete_note(note: StickyNote, *, actor) -> None:
     require_editor(note.project, actor)
     note.delete()

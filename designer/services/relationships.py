@@ -13,6 +13,7 @@ from designer.schema.validation import MAX_IDENTIFIER_LENGTH, validate_identifie
 from . import fields as field_service
 from . import tables as table_service
 from ._edit import check_required_cycles, integrity_as_validation, require_editor, save, touch
+from .locks import guard_write, refuse_if_locked_by_others
 
 
 def _check_action(value: str, key: str) -> str:
@@ -98,12 +99,17 @@ def create_relationship(
     relationship_name: str | None = None,
     on_delete: str = "no_action",
     on_update: str = "no_action",
+    lock_token=None,
+    base_revision=None,
 ) -> TableRelationship:
     """Connect two tables.
 
     ``source_field`` is the referenced key (primary key or unique) on the "one" side; ``target_field`` is the
     column on the "many" side that holds the foreign key. For ``many_to_many`` both are referenced keys and a
     junction table with two foreign keys and a composite primary key is generated.
+
+    A relationship belongs to its target table (the one holding the foreign key, whose panel adds it): the
+    write needs that table's lock token and revision.
     """
     require_editor(project, actor)
     if relationship_type not in RelationshipType.values:
@@ -118,6 +124,22 @@ def create_relationship(
         raise ValidationError({"target_field": ["Pick the field that holds the foreign key."]})
     source = _resolve(project, source_field, "source_field")
     target = _resolve(project, target_field, "target_field")
+    guard_write(target.table, actor=actor, lock_token=lock_token, base_revision=base_revision)
+    return _create_relationship(
+        project, actor, source, target, relationship_type, relationship_name, on_delete, on_update
+    )
+
+
+def _create_relationship(
+    project: Project,
+    actor,
+    source: DataField,
+    target: DataField,
+    relationship_type: str,
+    relationship_name: str | None,
+    on_delete: str,
+    on_update: str,
+) -> TableRelationship:
     on_delete = _check_action(on_delete, "on_delete")
     on_update = _check_action(on_update, "on_update")
     if relationship_type == RelationshipType.MANY_TO_MANY:
@@ -175,11 +197,15 @@ def create_relationship_with_column(
     relationship_name: str | None = None,
     on_delete: str = "no_action",
     on_update: str = "no_action",
+    lock_token=None,
+    base_revision=None,
 ) -> TableRelationship:
     """Add the foreign-key column to ``target_table`` (same type as the referenced key) and the relationship,
     all or nothing: if the relationship is refused, the new column is not kept either.
 
-    Errors about the new column are keyed ``field_name``.
+    Both writes go through ``target_table``'s lock (``lock_token``, ``base_revision`` as for any write; the
+    relationship is then based on the revision the new column produced). Errors about the new column are keyed
+    ``field_name``.
     """
     require_editor(project, actor)
     if target_table.project_id != project.pk:
@@ -192,6 +218,8 @@ def create_relationship_with_column(
         data_type=source.data_type,
         field_config={k: v for k, v in source.field_config.items() if k != "identity"},
         is_required=is_required,
+        lock_token=lock_token,
+        base_revision=base_revision,
     )
     return create_relationship(
         project,
@@ -202,6 +230,8 @@ def create_relationship_with_column(
         relationship_name=relationship_name,
         on_delete=on_delete,
         on_update=on_update,
+        lock_token=lock_token,
+        base_revision=None if base_revision is None else column.table.revision,
     )
 
 
@@ -233,19 +263,22 @@ def _create_many_to_many(project, actor, source, target, relationship_name, on_d
     taken: set[str] = set()
     links = []
     for side in (source, target):
-        column = field_service.create_field(
+        column = field_service._create_field(
             junction,
             actor=actor,
             field_name=_junction_column(side.table, side, taken),
             data_type=side.data_type,
+            name=None,
             field_config={k: v for k, v in side.field_config.items() if k != "identity"},
             is_required=True,
+            is_unique=False,
+            default_value=None,
+            description="",
             primary_key=True,
+            sort_order=None,
         )
         links.append(
-            create_relationship(
-                project, actor=actor, source_field=side, target_field=column, on_delete=on_delete, on_update=on_update
-            )
+            _create_relationship(project, actor, side, column, RelationshipType.ONE_TO_MANY, None, on_delete, on_update)
         )
     rel = TableRelationship(
         project=project,
@@ -261,6 +294,7 @@ def _create_many_to_many(project, actor, source, target, relationship_name, on_d
     )
     with integrity_as_validation():
         save(rel, actor)
+    touch(target.table, actor)
     return rel
 
 
@@ -272,8 +306,11 @@ def update_relationship(
     relationship_name: str | None = None,
     on_delete: str | None = None,
     on_update: str | None = None,
+    lock_token=None,
+    base_revision=None,
 ) -> TableRelationship:
     require_editor(rel.project, actor)
+    guard_write(rel.target_table, actor=actor, lock_token=lock_token, base_revision=base_revision)
     if relationship_name is not None and relationship_name != rel.relationship_name:
         rel.relationship_name = _check_name(rel.project, relationship_name, exclude_pk=rel.pk)
     config = dict(rel.cascade_config or {})
@@ -308,14 +345,17 @@ def update_relationship(
 
 
 @transaction.atomic
-def delete_relationship(rel: TableRelationship, *, actor) -> None:
+def delete_relationship(rel: TableRelationship, *, actor, lock_token=None, base_revision=None) -> None:
     """Delete a relationship; a many-to-many one takes its generated junction table with it."""
     require_editor(rel.project, actor)
-    junction = rel.junction_table
     target = rel.target_table
+    guard_write(target, actor=actor, lock_token=lock_token, base_revision=base_revision)
+    junction = rel.junction_table
+    if junction is not None:
+        refuse_if_locked_by_others([junction], actor)
     rel._history_user = actor
     rel.delete()
     if junction is not None:
-        table_service.delete_table(junction, actor=actor)
-    elif DataTable.objects.filter(pk=target.pk).exists():
+        table_service._delete_table(junction, actor)
+    if DataTable.objects.filter(pk=target.pk).exists():
         touch(target, actor)

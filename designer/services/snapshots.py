@@ -20,9 +20,11 @@ from designer.models import (
     TableIndex,
     TableRelationship,
 )
+from designer.realtime import events
 from designer.schema.snapshot import Snapshot, canonicalize, validate_snapshot
 from designer.schema.types import normalize_type
 
+from .locks import refuse_if_project_locked
 from .permissions import require_role
 from .projects import create_project
 
@@ -159,10 +161,15 @@ def import_snapshot(snapshot: Snapshot, *, actor, project: Project | None = None
 
 
 def replace_design(project: Project, snapshot: Snapshot, *, actor) -> None:
-    """Replace the project's design with the snapshot (used by import into a project and version restore)."""
+    """Replace the project's design with the snapshot (used by import into a project and version restore).
+
+    Refused (``TableLocked``) while someone else holds a lock on any table of the project.
+    """
+    refuse_if_project_locked(project, actor)
     TableRelationship.objects.filter(project=project).delete()
     DataTable.objects.filter(project=project).delete()
     _write_design(project, canonicalize(snapshot), actor)
+    events.schema_changed(project.pk, what="replaced", by=actor)
 
 
 def _write_design(project: Project, snapshot: Snapshot, actor) -> None:

@@ -6,9 +6,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from designer.models import DataTable, Project
+from designer.realtime import events
 from designer.schema.validation import check_transition, validate_identifier
 
 from ._edit import integrity_as_validation, require_editor, save, touch
+from .locks import guard_write, refuse_if_locked_by_others
 
 GRID_X, GRID_Y, GRID_COLUMNS = 320, 280, 5
 
@@ -54,6 +56,7 @@ def create_table(
     description: str = "",
     position: tuple[int, int] | None = None,
 ) -> DataTable:
+    """Add a table. A new table has no lock yet: open it for editing (``locks.acquire``) to add fields."""
     require_editor(project, actor)
     table_name = _check_table_name(project, table_name)
     display = _check_display_name(project, name or table_name)
@@ -69,6 +72,7 @@ def create_table(
     )
     with integrity_as_validation():
         save(table, actor)
+    events.schema_changed(project.pk, table=table, what="created", by=actor)
     return table
 
 
@@ -81,8 +85,11 @@ def update_table(
     name: str | None = None,
     description: str | None = None,
     pk_name: str | None = None,
+    lock_token=None,
+    base_revision=None,
 ) -> DataTable:
     require_editor(table.project, actor)
+    guard_write(table, actor=actor, lock_token=lock_token, base_revision=base_revision)
     if table_name is not None and table_name != table.table_name:
         old = table.table_name
         table.table_name = _check_table_name(table.project, table_name, exclude_pk=table.pk)
@@ -103,20 +110,28 @@ def update_table(
 
 @transaction.atomic
 def move_table(table: DataTable, *, actor, x: int, y: int) -> DataTable:
-    """Save a table's position on the canvas. Layout is not schema: the revision stays."""
+    """Save a table's position on the canvas.
+
+    Layout is not schema: no lock needed (dragging a box never conflicts with editing its columns, and a drag
+    must not be refused), the revision stays; viewers are told so their diagram follows.
+    """
     require_editor(table.project, actor)
     try:
         table.position_x, table.position_y = int(x), int(y)
     except (TypeError, ValueError) as exc:
         raise ValidationError({"position": ["Position must be two whole numbers (x, y)."]}) from exc
     DataTable.objects.filter(pk=table.pk).update(position_x=table.position_x, position_y=table.position_y)
+    events.schema_changed(table.project_id, table=table, what="layout", by=actor)
     return table
 
 
 @transaction.atomic
-def transition_table(table: DataTable, *, actor, status: str, by_deploy: bool = False) -> DataTable:
+def transition_table(
+    table: DataTable, *, actor, status: str, by_deploy: bool = False, lock_token=None, base_revision=None
+) -> DataTable:
     """Move a table through its lifecycle exactly as seed 002 draws it (see ``check_transition``)."""
     require_editor(table.project, actor)
+    guard_write(table, actor=actor, lock_token=lock_token, base_revision=base_revision)
     check_transition(table.status, status, by_deploy=by_deploy)
     table.status = status
     touch(table, actor)
@@ -124,21 +139,35 @@ def transition_table(table: DataTable, *, actor, status: str, by_deploy: bool = 
 
 
 @transaction.atomic
-def delete_table(table: DataTable, *, actor) -> list[str]:
+def delete_table(table: DataTable, *, actor, lock_token=None, base_revision=None) -> list[str]:
     """Delete a table from the design with its fields, indexes and relationships.
 
-    Returns the names of the relationships that went with it, so the caller can tell the user.
+    Refused while another table losing a foreign key with it is locked by someone else. Returns the names of
+    the relationships that went with it, so the caller can tell the user.
     """
     require_editor(table.project, actor)
+    guard_write(table, actor=actor, lock_token=lock_token, base_revision=base_revision)
+    return _delete_table(table, actor)
+
+
+def _delete_table(table: DataTable, actor) -> list[str]:
     from designer.models import TableRelationship
 
     rels = TableRelationship.objects.filter(project=table.project).filter(
         source_table=table
     ) | TableRelationship.objects.filter(project=table.project, target_table=table)
+    others = {r.target_table for r in rels.select_related("target_table") if r.target_table_id != table.pk}
+    refuse_if_locked_by_others(others, actor)
     removed = sorted(set(rels.values_list("relationship_name", flat=True)))
     for rel in rels.distinct():
         rel._history_user = actor
         rel.delete()
+    project_id, table_id, table_name = table.project_id, table.pk, table.table_name
     table._history_user = actor
     table.delete()
+    table.pk, table.table_name = table_id, table_name
+    events.schema_changed(project_id, table=table, what="deleted", by=actor)
+    for other in others:
+        if DataTable.objects.filter(pk=other.pk).exists():
+            touch(other, actor)
     return removed

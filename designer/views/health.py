@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 
@@ -37,12 +38,14 @@ def _channel_layer() -> dict:
     layer = get_channel_layer()
     if layer is None:
         raise RuntimeError("no channel layer configured")
-    channel = async_to_sync(layer.new_channel)()
     message = {"type": "health.ping", "nonce": uuid.uuid4().hex}
 
     async def roundtrip():
+        # one event loop for all three steps: the Redis pub/sub layer subscribes in new_channel (per loop) and
+        # drops what nobody listens to
+        channel = await layer.new_channel()
         await layer.send(channel, message)
-        return await layer.receive(channel)
+        return await asyncio.wait_for(layer.receive(channel), timeout=5)
 
     received = async_to_sync(roundtrip)()
     if received.get("nonce") != message["nonce"]:

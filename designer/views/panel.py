@@ -6,18 +6,29 @@ panel and an ``HX-Trigger: diagram-changed`` naming the boxes to redraw.
 
 The whole panel is the partial ``designer/panel.html#table-panel`` (one per table, ``read_only`` when the
 user may not edit), so other features (locks) can decorate it.
+
+Locks (issue 4): every write carries the caller's lock token and the revision its form was based on
+(:func:`lock_args`; ``static/designer/collab.js`` adds both to every request from the panel) and goes through the
+services' guard. Not holding the lock is answered 423 by ``designer.middleware`` into ``#lock-errors`` (the form
+and what was typed stay as they are); a stale revision re-renders the whole panel at its current state with
+the posted values kept (409, :func:`guarded`). Successful writes name the table's new revision in
+``X-Table-Revision`` so the next write is based on it.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from designer.forms import ACTIONS, TYPE_CHOICES, checked, error_dict, field_changes, field_kwargs, type_choice
-from designer.models import DataField, DataTable, TableConstraint, TableIndex, TableRelationship
+from designer.models import DataField, DataTable, Role, TableConstraint, TableIndex, TableRelationship
 from designer.models.relationship import RelationshipType
 from designer.schema.types import type_label
 from designer.schema.validation import TRANSITIONS
@@ -25,7 +36,8 @@ from designer.services import fields as field_service
 from designer.services import indexes as index_service
 from designer.services import relationships as rel_service
 from designer.services import tables as table_service
-from designer.services.permissions import can_edit
+from designer.services.locks import StaleRevision, active_lock
+from designer.services.permissions import can_edit, role_of
 
 from ._htmx import diagram_changed, position_saved, refusals_as_403, retarget, trigger
 from .projects import get_project_for
@@ -109,6 +121,9 @@ def panel_context(request: HttpRequest, table: DataTable, **extra) -> dict:
     }
     fields = _decorate(list(table.fields.order_by("sort_order", "field_name")), fk_ids)
     editable = can_edit(project, request.user)
+    lock = active_lock(table)
+    if lock is not None and lock.expires_at <= timezone.now():
+        lock = None
     context = {
         "project": project,
         "table": table,
@@ -124,6 +139,8 @@ def panel_context(request: HttpRequest, table: DataTable, **extra) -> dict:
         "transitions": [to for (frm, to), how in TRANSITIONS.items() if frm == table.status and how == "manual"],
         "can_edit": editable,
         "read_only": not editable,
+        "lock": lock,
+        "can_force": role_of(project, request.user) == Role.OWNER or request.user.is_staff,
         "type_choices": TYPE_CHOICES,
         "actions": ACTIONS,
         "relationship_types": RelationshipType.choices,
@@ -133,6 +150,51 @@ def panel_context(request: HttpRequest, table: DataTable, **extra) -> dict:
     }
     context.update(extra)
     return context
+
+
+def lock_args(request: HttpRequest) -> dict:
+    """The caller's lock token and the table revision the submitted form was based on."""
+    return {
+        "lock_token": request.POST.get("lock_token") or None,
+        "base_revision": request.POST.get("base_revision") or None,
+    }
+
+
+def _kept_form(request: HttpRequest, kwargs: dict) -> dict:
+    return {"form": request.POST.dict(), "form_fields": request.POST.getlist("fields")}
+
+
+def guarded(kept: Callable[[HttpRequest, dict], dict] = _kept_form) -> Callable:
+    """A panel write: on ``StaleRevision`` re-render the panel at the table's current state (409) with what the
+    user typed (``kept`` says where it goes); on success name the table's new revision (``X-Table-Revision``)."""
+
+    def decorate(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapped(request: HttpRequest, slug: str, table_id, **kwargs) -> HttpResponse:
+            try:
+                response = view(request, slug, table_id, **kwargs)
+            except StaleRevision as exc:
+                table = get_table(request, slug, table_id)
+                extra = {"lock_error": exc.message, **kept(request, kwargs)}
+                response = render(request, f"{PANEL}#table-panel", panel_context(request, table, **extra), status=409)
+                return retarget(response, "#panel")
+            if request.method == "POST" and response.status_code < 400:
+                revision = DataTable.objects.filter(pk=table_id).values_list("revision", flat=True).first()
+                if revision is not None:
+                    response["X-Table-Revision"] = str(revision)
+            return response
+
+        return wrapped
+
+    return decorate
+
+
+def _kept_field(request: HttpRequest, kwargs: dict) -> dict:
+    return {"fv": request.POST.dict()}
+
+
+def _kept_field_edit(request: HttpRequest, kwargs: dict) -> dict:
+    return {"edit_field": str(kwargs.get("field_id")), "edit_fv": request.POST.dict()}
 
 
 def _panel(request: HttpRequest, table: DataTable, *, status: int = 200, **extra) -> HttpResponse:
@@ -155,6 +217,7 @@ def _form_error(request, table, partial: str, exc, inputs: set[str], rename=None
 
 # --- the table itself ----------------------------------------------------------------------------
 @refusals_as_403
+@guarded()
 def table_panel(request: HttpRequest, slug: str, table_id) -> HttpResponse:
     """GET: open the table in the panel. POST: save its name and description."""
     table = get_table(request, slug, table_id)
@@ -167,6 +230,7 @@ def table_panel(request: HttpRequest, slug: str, table_id) -> HttpResponse:
             table_name=request.POST.get("table_name", ""),
             name=request.POST.get("name") or None,
             description=request.POST.get("description", ""),
+            **lock_args(request),
         )
     except ValidationError as exc:
         table.refresh_from_db()
@@ -178,10 +242,13 @@ def table_panel(request: HttpRequest, slug: str, table_id) -> HttpResponse:
 
 @require_POST
 @refusals_as_403
+@guarded()
 def table_status(request: HttpRequest, slug: str, table_id) -> HttpResponse:
     table = get_table(request, slug, table_id)
     try:
-        table_service.transition_table(table, actor=request.user, status=request.POST.get("status", ""))
+        table_service.transition_table(
+            table, actor=request.user, status=request.POST.get("status", ""), **lock_args(request)
+        )
     except ValidationError as exc:
         table.refresh_from_db()
         return _form_error(request, table, "status-form", exc, {"status"})
@@ -194,10 +261,11 @@ def table_status(request: HttpRequest, slug: str, table_id) -> HttpResponse:
 
 @require_POST
 @refusals_as_403
+@guarded()
 def table_delete(request: HttpRequest, slug: str, table_id) -> HttpResponse:
     table = get_table(request, slug, table_id)
     pk, name = table.pk, table.table_name
-    removed = table_service.delete_table(table, actor=request.user)
+    removed = table_service.delete_table(table, actor=request.user, **lock_args(request))
     note = f" with relationships {', '.join(removed)}" if removed else ""
     response = HttpResponse(f'<p role="status" class="muted">Deleted table {name}{note}.</p>')
     retarget(response, "#panel")
@@ -222,16 +290,18 @@ def _fields_section(request, table, *, status=200, **extra) -> HttpResponse:
 
 @require_POST
 @refusals_as_403
+@guarded(_kept_field)
 def field_create(request: HttpRequest, slug: str, table_id) -> HttpResponse:
     table = get_table(request, slug, table_id)
     try:
-        field_service.create_field(table, actor=request.user, **field_kwargs(request.POST))
+        field_service.create_field(table, actor=request.user, **field_kwargs(request.POST), **lock_args(request))
     except ValidationError as exc:
         return _fields_section(request, table, status=422, errors=error_dict(exc, FIELD_INPUTS), fv=request.POST.dict())
     return diagram_changed(_fields_section(request, table), tables=[table.pk])
 
 
 @refusals_as_403
+@guarded(_kept_field_edit)
 def field_edit(request: HttpRequest, slug: str, table_id, field_id) -> HttpResponse:
     """GET: the field's row as an edit form (``?cancel=1``: back to the row). POST: save it."""
     field = get_field(request, slug, table_id, field_id)
@@ -244,7 +314,9 @@ def field_edit(request: HttpRequest, slug: str, table_id, field_id) -> HttpRespo
             return render(request, f"{PANEL}#field-row", {**context, "f": field})
         return render(request, f"{PANEL}#field-form", {**context, "f": field, "fv": field_values(field)})
     try:
-        field_service.update_field(field, actor=request.user, **field_changes(field, field_kwargs(request.POST)))
+        field_service.update_field(
+            field, actor=request.user, **field_changes(field, field_kwargs(request.POST)), **lock_args(request)
+        )
     except ValidationError as exc:
         field.refresh_from_db()
         errors = error_dict(exc, FIELD_INPUTS)
@@ -260,11 +332,12 @@ def field_edit(request: HttpRequest, slug: str, table_id, field_id) -> HttpRespo
 
 @require_POST
 @refusals_as_403
+@guarded()
 def field_delete(request: HttpRequest, slug: str, table_id, field_id) -> HttpResponse:
     field = get_field(request, slug, table_id, field_id)
     table = field.table
     try:
-        removed = field_service.delete_field(field, actor=request.user)
+        removed = field_service.delete_field(field, actor=request.user, **lock_args(request))
     except ValidationError as exc:
         return _fields_section(request, table, status=422, errors=error_dict(exc, {"field"}), error_field=field.pk)
     saved = f"Deleted {field.field_name}" + (f" and {', '.join(removed)}." if removed else ".")
@@ -273,6 +346,7 @@ def field_delete(request: HttpRequest, slug: str, table_id, field_id) -> HttpRes
 
 @require_POST
 @refusals_as_403
+@guarded()
 def field_move(request: HttpRequest, slug: str, table_id, field_id) -> HttpResponse:
     """Move a field one place up or down (``direction``)."""
     table = get_table(request, slug, table_id)
@@ -281,7 +355,7 @@ def field_move(request: HttpRequest, slug: str, table_id, field_id) -> HttpRespo
     to = at - 1 if request.POST.get("direction") == "up" else at + 1
     if 0 <= to < len(order):
         order[at], order[to] = order[to], order[at]
-        field_service.reorder_fields(table, actor=request.user, field_ids=order)
+        field_service.reorder_fields(table, actor=request.user, field_ids=order, **lock_args(request))
     return diagram_changed(_fields_section(request, table), tables=[table.pk])
 
 
@@ -299,6 +373,7 @@ REL_INPUTS = {
 
 @require_POST
 @refusals_as_403
+@guarded()
 def relationship_create(request: HttpRequest, slug: str, table_id) -> HttpResponse:
     """This table references another: pick the referenced key, and an existing column of this table or the
     name of a new one (created with the referenced key's type)."""
@@ -309,6 +384,7 @@ def relationship_create(request: HttpRequest, slug: str, table_id) -> HttpRespon
         "relationship_name": (data.get("relationship_name") or "").strip() or None,
         "on_delete": data.get("on_delete", "no_action"),
         "on_update": data.get("on_update", "no_action"),
+        **lock_args(request),
     }
     source = data.get("source_field") or ""
     try:
@@ -367,6 +443,7 @@ def _relationship(table: DataTable, rel_id) -> TableRelationship:
 
 @require_POST
 @refusals_as_403
+@guarded()
 def relationship_edit(request: HttpRequest, slug: str, table_id, rel_id) -> HttpResponse:
     table = get_table(request, slug, table_id)
     rel = _relationship(table, rel_id)
@@ -378,6 +455,7 @@ def relationship_edit(request: HttpRequest, slug: str, table_id, rel_id) -> Http
             relationship_name=(request.POST.get("relationship_name") or "").strip() or None,
             on_delete=request.POST.get("on_delete"),
             on_update=request.POST.get("on_update"),
+            **lock_args(request),
         )
     except ValidationError as exc:
         errors = error_dict(exc, {"relationship_name", "on_delete", "on_update"})
@@ -389,12 +467,13 @@ def relationship_edit(request: HttpRequest, slug: str, table_id, rel_id) -> Http
 
 @require_POST
 @refusals_as_403
+@guarded()
 def relationship_delete(request: HttpRequest, slug: str, table_id, rel_id) -> HttpResponse:
     table = get_table(request, slug, table_id)
     rel = _relationship(table, rel_id)
     rel.project = table.project
     ends, junction = [rel.source_table_id, rel.target_table_id], rel.junction_table_id
-    rel_service.delete_relationship(rel, actor=request.user)
+    rel_service.delete_relationship(rel, actor=request.user, **lock_args(request))
     response = _panel(request, table, saved=f"Deleted relationship {rel.relationship_name}.")
     if junction:
         trigger(response, "tables-changed")
@@ -404,6 +483,7 @@ def relationship_delete(request: HttpRequest, slug: str, table_id, rel_id) -> Ht
 # --- indexes, constraints, primary key -----------------------------------------------------------
 @require_POST
 @refusals_as_403
+@guarded()
 def index_create(request: HttpRequest, slug: str, table_id) -> HttpResponse:
     table = get_table(request, slug, table_id)
     try:
@@ -413,6 +493,7 @@ def index_create(request: HttpRequest, slug: str, table_id) -> HttpResponse:
             field_ids=request.POST.getlist("fields"),
             name=(request.POST.get("name") or "").strip() or None,
             is_unique=checked(request.POST, "is_unique"),
+            **lock_args(request),
         )
     except ValidationError as exc:
         return _form_error(request, table, "index-form", exc, {"fields", "name"})
@@ -423,18 +504,20 @@ def _delete_part(request, slug, table_id, model, part_id, delete, what: str) -> 
     table = get_table(request, slug, table_id)
     part = get_object_or_404(model, table=table, pk=part_id)
     part.table = table
-    delete(part, actor=request.user)
+    delete(part, actor=request.user, **lock_args(request))
     return diagram_changed(_panel(request, table, saved=f"Deleted {what} {part.name}."), tables=[table.pk])
 
 
 @require_POST
 @refusals_as_403
+@guarded()
 def index_delete(request: HttpRequest, slug: str, table_id, index_id) -> HttpResponse:
     return _delete_part(request, slug, table_id, TableIndex, index_id, index_service.delete_index, "index")
 
 
 @require_POST
 @refusals_as_403
+@guarded()
 def constraint_create(request: HttpRequest, slug: str, table_id) -> HttpResponse:
     table = get_table(request, slug, table_id)
     try:
@@ -445,6 +528,7 @@ def constraint_create(request: HttpRequest, slug: str, table_id) -> HttpResponse
             field_ids=request.POST.getlist("fields"),
             expression=(request.POST.get("expression") or "").strip(),
             name=(request.POST.get("name") or "").strip() or None,
+            **lock_args(request),
         )
     except ValidationError as exc:
         return _form_error(
@@ -459,6 +543,7 @@ def constraint_create(request: HttpRequest, slug: str, table_id) -> HttpResponse
 
 @require_POST
 @refusals_as_403
+@guarded()
 def constraint_delete(request: HttpRequest, slug: str, table_id, constraint_id) -> HttpResponse:
     return _delete_part(
         request, slug, table_id, TableConstraint, constraint_id, index_service.delete_constraint, "constraint"
@@ -467,6 +552,7 @@ def constraint_delete(request: HttpRequest, slug: str, table_id, constraint_id) 
 
 @require_POST
 @refusals_as_403
+@guarded()
 def primary_key(request: HttpRequest, slug: str, table_id) -> HttpResponse:
     """Make the ticked fields, in column order, the (composite) primary key."""
     table = get_table(request, slug, table_id)
@@ -474,7 +560,11 @@ def primary_key(request: HttpRequest, slug: str, table_id) -> HttpResponse:
     ordered = [str(pk) for pk in table.fields.order_by("sort_order").values_list("pk", flat=True) if str(pk) in chosen]
     try:
         index_service.set_primary_key(
-            table, actor=request.user, field_ids=ordered, name=(request.POST.get("pk_name") or "").strip()
+            table,
+            actor=request.user,
+            field_ids=ordered,
+            name=(request.POST.get("pk_name") or "").strip(),
+            **lock_args(request),
         )
     except ValidationError as exc:
         return _form_error(request, table, "pk-form", exc, {"primary_key", "pk_name"})

@@ -348,6 +348,7 @@
     groups.forEach(redrawGroup);
     markSelected();
     if (detail.fit) fit(); else apply();
+    document.dispatchEvent(new CustomEvent("tw:diagram-redrawn"));
   }
 
   // --- exports: PNG from the standalone SVG ------------------------------------------------------

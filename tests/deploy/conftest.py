@@ -51,3 +51,11 @@ def live_shop(shop, clean_target):
     with psycopg.connect(settings.DEPLOY_DATABASE_URL, autocommit=True) as conn:
         drop_schema_and_kept(conn, schema_name(shop["project"]))
     return shop
+
+
+@pytest.fixture(autouse=True)
+def _design_writes(locked, owner, deployer):
+    """Deploy tests are not about editing locks: design edits by the owner or the deployer take their table locks
+    on demand (``locks.holding``), as import and the demo do. Deploys take their own critical locks."""
+    with locked([], owner), locked([], deployer):
+        yield

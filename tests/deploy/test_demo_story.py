@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from designer.demo import load_demo
 from designer.models import DataField, DeployRun
-from designer.services import fields
+from designer.services import fields, locks
 from designer.services.deploy import schema_name
 
 from .conftest import drop_schema_and_kept
@@ -48,7 +48,8 @@ def test_demo_deploys_renames_rolls_back_and_alice_cannot(client, clean_target):
             f"INSERT INTO {schema}.users (email, password_hash, full_name) VALUES ('ada@example.com', 'x', 'Ada')"
         )
     full_name = DataField.objects.get(table__project=project, table__table_name="users", field_name="full_name")
-    fields.update_field(full_name, actor=users.get(username="demo"), field_name="display_name")
+    with locks.holding([], actor=users.get(username="demo"), reason="test: the demo owner renames a column"):
+        fields.update_field(full_name, actor=users.get(username="demo"), field_name="display_name")
     page = html.unescape(client.get(reverse("designer:deploy", args=[project.slug])).content.decode())
     assert 'RENAME COLUMN "full_name" TO "display_name"' in page and "ADD COLUMN" not in page
     client.post(reverse("designer:deploy-run", args=[project.slug]))

@@ -108,12 +108,13 @@ def test_a_destructive_plan_needs_the_typed_project_name(client, live_shop, depl
     assert "Succeeded" in response.content.decode()
 
 
-def test_editor_saves_compares_and_restores_versions(client, live_shop, editor):
+def test_editor_saves_compares_and_restores_versions(client, live_shop, editor, locked):
     project = live_shop["project"]
     client.force_login(editor)
     url = reverse("designer:version-list", args=[project.slug])
     client.post(url, {"message": "initial shop"})
-    fields.update_field(live_shop["customers"].fields.get(field_name="email"), actor=editor, field_name="mail")
+    with locked([], editor):
+        fields.update_field(live_shop["customers"].fields.get(field_name="email"), actor=editor, field_name="mail")
     client.post(url, {"message": "rename email"})
     page = client.get(url).content.decode()
     assert "rename email" in page and "1 field renamed" in page and "Restore version 1" in page

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tests.servers import free_port
 
 # Playwright's sync API runs an event loop in this thread; the tests' ORM calls are still plain sync code.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -61,8 +62,11 @@ def pytest_runtest_makereport(item, call):
     setattr(item, f"rep_{report.when}", report)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def playwright_browser():
+    """Chromium for one test module. Not for the whole session: sync Playwright keeps an asyncio loop running in
+    this thread while it is open, and the async tests collected after the browser tests (tests/realtime) need
+    the thread free."""
     if not os.path.exists(CHROMIUM):
         _missing(f"Chromium not found at {CHROMIUM}; install Debian's chromium or set CHROMIUM_PATH")
     try:
@@ -73,12 +77,6 @@ def playwright_browser():
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
@@ -103,7 +101,7 @@ def _database_url() -> str:
 @pytest.fixture(scope="session")
 def asgi_server(django_db_setup, django_db_blocker, tmp_path_factory):
     """daphne serving the app on a free port against the (already created) test database."""
-    port = _free_port()
+    port = free_port()
     log = tmp_path_factory.mktemp("daphne") / "daphne.log"
     env = {
         **os.environ,

@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 
 from designer.demo import load_demo
 from designer.models import DataField
-from designer.services import fields
+from designer.services import fields, locks
 from designer.services.deploy import schema_name
 from tests.pg_scratch import drop_schema_and_kept
 
@@ -43,7 +43,8 @@ def test_demo_deploys_from_the_browser_and_alice_cannot(page, live_server_url, l
     assert page.get_by_text("Verified: the database matches the intended schema").is_visible()
 
     full_name = DataField.objects.get(table__project=project, table__table_name="users", field_name="full_name")
-    fields.update_field(full_name, actor=project.owner, field_name="display_name")
+    with locks.holding([], actor=project.owner, reason="test: the owner renames a column"):
+        fields.update_field(full_name, actor=project.owner, field_name="display_name")
     page.get_by_role("link", name="Back to deploy").click()
     assert page.get_by_text('RENAME COLUMN "full_name" TO "display_name"').is_visible()
     page.get_by_role("button", name="Deploy").click()

@@ -58,13 +58,14 @@ def test_user_designs_two_tables_with_a_relationship_and_sees_boxes_and_connecto
 
 
 def _design(owner, tables=("customers", "orders")) -> Project:
-    from designer.services import fields, projects
+    from designer.services import fields, locks, projects
     from designer.services import tables as table_service
 
     project = projects.create_project(actor=owner, name="Shop")
-    for n, name in enumerate(tables):
-        table = table_service.create_table(project, actor=owner, table_name=name, position=(60 + 320 * n, 80))
-        fields.create_field(table, actor=owner, field_name="id", data_type="integer", primary_key=True)
+    with locks.holding([], actor=owner, reason="test setup"):
+        for n, name in enumerate(tables):
+            table = table_service.create_table(project, actor=owner, table_name=name, position=(60 + 320 * n, 80))
+            fields.create_field(table, actor=owner, field_name="id", data_type="integer", primary_key=True)
     return project
 
 

@@ -32,13 +32,15 @@ def test_boxes_show_types_with_length_and_precision_and_key_markers(owner_client
     assert '<tspan class="mkr">UQ</tspan><tspan x="34">email</tspan>' in html
 
 
-def test_soft_deleted_tables_are_hidden_until_the_toggle_shows_them(owner_client, shop, owner):
+def test_soft_deleted_tables_are_hidden_until_the_toggle_shows_them(owner_client, shop, owner, locked):
     orders = shop["orders"]
-    table_service.transition_table(orders, actor=owner, status="active", by_deploy=True)
-    table_service.transition_table(orders, actor=owner, status="deprecated")
+    with locked([orders], owner):
+        table_service.transition_table(orders, actor=owner, status="active", by_deploy=True)
+        table_service.transition_table(orders, actor=owner, status="deprecated")
     html = owner_client.get(url(shop["project"])).content.decode()
     assert 'class="tbl s-deprecated" id="t-' in html
-    table_service.transition_table(orders, actor=owner, status="deleted")
+    with locked([orders], owner):
+        table_service.transition_table(orders, actor=owner, status="deleted")
     assert 'data-table="orders"' not in owner_client.get(url(shop["project"])).content.decode()
     shown = owner_client.get(url(shop["project"]) + "?deleted=1").content.decode()
     assert 'class="tbl s-deleted"' in shown and 'data-table="orders"' in shown

@@ -1,0 +1,102 @@
+"""The project websocket: ``/ws/projects/<id>/``. Login and membership are checked on connect.
+
+On connect the socket joins the project's group, records its presence (a ``Presence`` row, so every server
+process sees the same list), gets a ``sync`` event with the active locks and who is here, and is announced to
+the others (``presence.joined``). Everything else arrives through :mod:`designer.realtime.events` broadcasts.
+The browser pings every 30 s (``{"event": "ping"}``), which keeps its presence fresh; the sweep removes the
+presence of sockets whose server died.
+"""
+
+from __future__ import annotations
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+from django.utils import timezone
+
+from designer.models import Presence, Project, TableLock
+from designer.services.permissions import role_of
+
+from . import events, sweeper
+
+#: Close codes the browser can tell apart (4000-4999 are the application's).
+NOT_LOGGED_IN, NOT_A_MEMBER = 4401, 4403
+
+
+def _join(project_id, user) -> tuple[Presence, list[TableLock], list[Presence]] | None:
+    """Record the socket's presence if ``user`` is a member; the project's active locks and presence."""
+    project = Project.objects.filter(pk=project_id).first()
+    if project is None or role_of(project, user) is None:
+        return None
+    now = timezone.now()
+    mine = Presence.objects.create(project=project, user=user, seen_at=now)
+    active = list(
+        TableLock.objects.select_related("user", "table").filter(
+            table__project=project, released_at__isnull=True, expires_at__gt=now
+        )
+    )
+    here = list(Presence.objects.select_related("user").filter(project=project).order_by("connected_at"))
+    return mine, active, here
+
+
+def _leave(conn) -> None:
+    Presence.objects.filter(pk=conn).delete()
+
+
+def _seen(conn) -> None:
+    Presence.objects.filter(pk=conn).update(seen_at=timezone.now())
+
+
+class ProjectConsumer(AsyncJsonWebsocketConsumer):
+    group: str | None = None
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=NOT_LOGGED_IN)
+            return
+        project_id = self.scope["url_route"]["kwargs"]["project_id"]
+        joined = await database_sync_to_async(_join)(project_id, user)
+        if joined is None:
+            await self.close(code=NOT_A_MEMBER)
+            return
+        mine, active, here = joined
+        self.user, self.conn = user, mine.pk
+        self.group = events.project_group(project_id)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        await self.send_json(events.sync(active, here))
+        await self.channel_layer.group_send(
+            self.group, events.message(events.presence("joined", user=user, conn=self.conn))
+        )
+        if getattr(settings, "LOCK_SWEEP_IN_ASGI", True):
+            sweeper.ensure_running()
+
+    async def disconnect(self, code: int) -> None:
+        if self.group is None:
+            return
+        await self.channel_layer.group_discard(self.group, self.channel_name)
+        await database_sync_to_async(_leave)(self.conn)
+        await self.channel_layer.group_send(
+            self.group, events.message(events.presence("left", user=self.user, conn=self.conn))
+        )
+
+    async def receive_json(self, content, **kwargs) -> None:
+        if isinstance(content, dict) and content.get("event") == "ping" and self.group is not None:
+            await database_sync_to_async(_seen)(self.conn)
+            await self.send_json({"event": "pong"})
+
+    async def dispatch(self, message: dict) -> None:
+        """Broadcasts go straight to the socket.
+
+        Channels' own dispatch first closes stale database connections in a worker thread (one thread hop per
+        message, serialised through one thread per process); forwarding an event touches no database, and with
+        100 sockets per process that hop was most of the broadcast latency (bench/lock_broadcast.py).
+        """
+        if message.get("type") == events.MESSAGE_TYPE:
+            await self.tw_event(message)
+        else:
+            await super().dispatch(message)
+
+    async def tw_event(self, message: dict) -> None:
+        await self.send(text_data=message.get("text") or await self.encode_json(message["event"]))

@@ -1,0 +1,112 @@
+"""Two people in two browsers on the designer page: locks, read-only panels, presence and edits show up live."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from designer.services import fields, projects, tables
+
+pytestmark = [pytest.mark.postgres, pytest.mark.browser]
+
+LIVE = 2000  # ms: every lock change must be visible to the other person within 2 s, without reloading
+
+
+def _open_designer(page, base: str, slug: str):
+    page.goto(f"{base}/projects/{slug}/")
+    expect(page.locator("#collab")).to_have_attribute("data-connected", "1", timeout=5000)
+    return page
+
+
+def _log_in(page, base: str, username: str) -> None:
+    page.goto(f"{base}/accounts/login/")
+    page.get_by_label("User name").fill(username)
+    page.get_by_label("Password").fill(username)
+    page.get_by_role("button", name=re.compile("log in", re.I)).click()
+    page.wait_for_url(f"{base}/")
+
+
+def _open_table(page, name: str) -> None:
+    page.locator("#table-list [data-select-table]", has_text=name).click()
+    page.locator(f'#table-panel[data-table="{name}"]').wait_for()
+
+
+def _field_name(page):
+    return page.get_by_role("form", name="Add field").get_by_label("Field name")
+
+
+def test_alice_and_bob_see_each_others_locks_and_edits_live(
+    page, live_server_url, login, make_user, locked, playwright_browser
+):
+    alice = login("alice")
+    make_user("bob")
+    project = projects.create_project(actor=alice, name="Live shop")
+    projects.set_member(project, actor=alice, username="bob", role="editor")
+    orders = tables.create_table(project, actor=alice, table_name="orders")
+    with locked([orders], alice):
+        fields.create_field(orders, actor=alice, field_name="id", data_type="integer", primary_key=True)
+
+    bob_context = playwright_browser.new_context(viewport={"width": 1440, "height": 900})
+    try:
+        b = bob_context.new_page()
+        bob_errors: list[str] = []
+        b.on("pageerror", lambda exc: bob_errors.append(str(exc)))
+        _log_in(b, live_server_url, "bob")
+        a = _open_designer(page, live_server_url, project.slug)
+        _open_designer(b, live_server_url, project.slug)
+
+        # both see each other in the presence list
+        expect(a.get_by_role("list", name="People viewing this project")).to_contain_text("bob", timeout=LIVE)
+        expect(b.get_by_role("list", name="People viewing this project")).to_contain_text("alice", timeout=LIVE)
+
+        # alice opens orders: she holds the lock; bob sees it on the box within 2 s without reloading
+        _open_table(a, "orders")
+        expect(a.locator("[data-lock-banner]")).to_contain_text("You are editing", timeout=LIVE)
+        expect(_field_name(a)).to_be_enabled()
+        bob_badge = b.locator('#canvas g[data-table="orders"] .lock-badge')
+        expect(bob_badge).to_have_text("Locked by alice", timeout=LIVE)
+
+        # bob opens it too: a read-only panel saying "Locked by alice" with a live countdown
+        _open_table(b, "orders")
+        banner = b.locator("[data-lock-banner]")
+        expect(banner).to_contain_text("Locked by alice", timeout=LIVE)
+        expect(banner).to_contain_text(re.compile(r"frees in \d:\d\d"))
+        first = banner.text_content()
+        expect(banner).not_to_have_text(first, timeout=3000)  # the countdown moves
+        expect(_field_name(b)).to_be_disabled()
+
+        # alice closes her panel: bob sees the table free and his panel becomes editable
+        a.locator("#table-panel [data-panel-close]").click()
+        expect(bob_badge).not_to_have_text("Locked by alice", timeout=LIVE)
+        expect(_field_name(b)).to_be_enabled(timeout=LIVE)
+        expect(banner).to_contain_text("You are editing")
+        expect(a.locator('#canvas g[data-table="orders"] .lock-badge')).to_have_text("Locked by bob", timeout=LIVE)
+
+        # bob adds a field: it appears on alice's diagram live
+        _field_name(b).fill("note")
+        b.get_by_role("form", name="Add field").get_by_role("button", name="Add field").click()
+        b.locator('#fields-section li[data-field="note"]').wait_for()
+        expect(a.locator('#canvas g[data-table="orders"]')).to_contain_text("note", timeout=LIVE)
+
+        # alice (owner) breaks bob's lock from her panel: bob is told live and his panel turns read-only
+        _open_table(a, "orders")
+        expect(a.locator("[data-lock-banner]")).to_contain_text("Locked by bob", timeout=LIVE)
+        a.once("dialog", lambda dialog: dialog.accept())
+        a.get_by_role("button", name="Break lock").click()
+        expect(b.locator("#lock-errors")).to_contain_text("Your lock was broken by alice", timeout=LIVE)
+        expect(_field_name(b)).to_be_disabled()
+        expect(a.locator("[data-lock-banner]")).to_contain_text("You are editing", timeout=LIVE)
+        expect(banner).to_contain_text("Locked by alice", timeout=LIVE)
+
+        # alice closes her tab: the lock is given back (sendBeacon) and bob's open panel takes it
+        a.close(run_before_unload=True)
+        expect(bob_badge).to_have_text("Editing (you)", timeout=LIVE)
+        expect(_field_name(b)).to_be_enabled(timeout=LIVE)
+        expect(b.get_by_role("list", name="People viewing this project")).not_to_contain_text("alice", timeout=LIVE)
+        assert page.js_errors == [] and bob_errors == []
+    finally:
+        bob_context.close()
+
+    assert list(orders.fields.order_by("sort_order").values_list("field_name", flat=True)) == ["id", "note"]

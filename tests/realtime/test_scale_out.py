@@ -1,0 +1,93 @@
+"""Two real daphne processes on the real Redis behave as one: a lock taken through A is seen live on B."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+
+import pytest
+import websockets
+from django.db import connection
+
+from designer.services import tables
+from tests import servers
+
+pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+
+async def _events_until(ws, name: str, timeout: float) -> tuple[dict, list[dict]]:
+    """Read events until ``name`` arrives; returns it and everything read before it."""
+    seen = []
+    deadline = time.monotonic() + timeout
+    while True:
+        event = json.loads(await asyncio.wait_for(ws.recv(), max(0.01, deadline - time.monotonic())))
+        if event["event"] == name:
+            return event, seen
+        seen.append(event)
+
+
+def test_lock_taken_through_server_a_reaches_a_client_on_server_b_and_expires_once(
+    project, owner, editor, viewer, tmp_path
+):
+    table = tables.create_table(project, actor=owner, table_name="invoices")
+    env = {
+        "CHANNELS_PREFIX": f"tw-test-{uuid.uuid4().hex[:8]}",
+        "LOCK_TTL_OPTIMISTIC": "2",
+        "LOCK_SWEEP_INTERVAL": "0.5",
+    }
+    editor_http = servers.Browserless(servers.login_session(editor))
+    viewer_session, owner_session = servers.login_session(viewer), servers.login_session(owner)
+    database = connection.settings_dict["NAME"]
+
+    with servers.daphnes(2, database, log_dir=tmp_path, extra_env=env) as (server_a, server_b):
+
+        async def scenario():
+            path = f"/ws/projects/{project.pk}/"
+            async with (
+                websockets.connect(
+                    server_b.ws + path,
+                    origin=server_b.http,
+                    additional_headers={"Cookie": f"sessionid={viewer_session}"},
+                ) as on_b,
+                websockets.connect(
+                    server_a.ws + path,
+                    origin=server_a.http,
+                    additional_headers={"Cookie": f"sessionid={owner_session}"},
+                ) as on_a,
+            ):
+                # presence crosses processes: the viewer on B learns the owner on A joined
+                joined, _ = await _events_until(on_b, "presence.joined", 5)
+                while joined["user"] != "olivia":
+                    joined, _ = await _events_until(on_b, "presence.joined", 5)
+
+                started = time.monotonic()
+                status, lock = await asyncio.to_thread(
+                    editor_http.post, f"{server_a.http}/projects/{project.slug}/tables/{table.pk}/lock/"
+                )
+                assert status == 200, lock
+                assert lock["holder"] == "eddie" and lock["token"]
+                acquired, _ = await _events_until(on_b, "lock.acquired", 2)
+                assert time.monotonic() - started < 2
+                assert acquired["table"] == "invoices" and acquired["holder"] == "eddie"
+                assert "token" not in acquired
+
+                # a second editor asking through B is told who holds it until when
+                status, refused = await asyncio.to_thread(
+                    servers.Browserless(owner_session).post,
+                    f"{server_b.http}/projects/{project.slug}/tables/{table.pk}/lock/",
+                )
+                assert status == 423 and refused["holder"] == "eddie"
+
+                # nobody renews: both servers sweep, the clients hear lock.expired exactly once, within TTL + 5 s
+                expired_b, _ = await _events_until(on_b, "lock.expired", 2 + 5)
+                expired_a, _ = await _events_until(on_a, "lock.expired", 2)
+                assert expired_b["holder"] == expired_a["holder"] == "eddie"
+                for ws in (on_a, on_b):
+                    with pytest.raises(TimeoutError):
+                        while True:
+                            extra = json.loads(await asyncio.wait_for(ws.recv(), 2))
+                            assert extra["event"] != "lock.expired", "expired broadcast twice"
+
+        asyncio.run(scenario())

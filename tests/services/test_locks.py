@@ -1,0 +1,382 @@
+"""Table locks: one holder at a time, leases that expire, heartbeats, forced release, and the write guard."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.utils import timezone
+
+from designer.models import DataField, DataTable, TableLock
+from designer.services import fields, indexes, locks, relationships, tables
+from designer.services.locks import StaleRevision, TableLocked
+
+
+def _expire_now(lock: TableLock) -> None:
+    TableLock.objects.filter(pk=lock.pk).update(
+        locked_at=timezone.now() - timedelta(minutes=5), expires_at=timezone.now() - timedelta(seconds=1)
+    )
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_twenty_editors_racing_for_a_table_get_exactly_one_winner(project, owner, make_user):
+    from designer.services import projects
+
+    table = tables.create_table(project, actor=owner, table_name="invoices")
+    racers = [make_user(f"racer{i}") for i in range(20)]
+    for racer in racers:
+        projects.set_member(project, actor=owner, username=racer.username, role="editor")
+    barrier = threading.Barrier(len(racers))
+    won, refused, other = [], [], []
+
+    def race(user):
+        try:
+            barrier.wait()
+            won.append(locks.acquire(table, actor=user))
+        except TableLocked as exc:
+            refused.append(exc)
+        except Exception as exc:  # noqa: BLE001 - anything else is a failure we want to see
+            other.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=race, args=(u,)) for u in racers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert other == []
+    assert len(won) == 1 and len(refused) == 19
+    winner = won[0].user.username
+    assert TableLock.objects.filter(table=table, released_at__isnull=True).count() == 1
+    for exc in refused:
+        assert exc.holder == winner
+        assert f"invoices is locked by {winner} until " in exc.message
+
+
+@pytest.mark.postgres
+def test_second_editor_is_told_who_holds_the_lock_until_when(project, owner, editor):
+    table = tables.create_table(project, actor=owner, table_name="invoices")
+    lock = locks.acquire(table, actor=owner)
+    assert lock.lock_type == "optimistic"
+    assert 115 <= (lock.expires_at - lock.locked_at).total_seconds() <= 120
+    with pytest.raises(TableLocked) as info:
+        locks.acquire(table, actor=editor)
+    assert info.value.holder == "olivia"
+    assert info.value.expires_at == lock.expires_at
+    assert info.value.message.startswith("invoices is locked by olivia until ")
+
+
+@pytest.mark.postgres
+def test_viewers_cannot_lock_and_pessimistic_locks_need_a_reason(project, owner, viewer):
+    table = tables.create_table(project, actor=owner, table_name="invoices")
+    with pytest.raises(PermissionDenied):
+        locks.acquire(table, actor=viewer)
+    with pytest.raises(ValidationError) as info:
+        locks.acquire(table, actor=owner, lock_type="pessimistic")
+    assert "reason" in info.value.message_dict
+    with pytest.raises(ValidationError) as info:
+        locks.acquire(table, actor=owner, lock_type="exclusive")
+    assert "lock_type" in info.value.message_dict
+    with pytest.raises(PermissionDenied, match="deploy permission"):
+        locks.acquire(table, actor=owner, lock_type="critical")
+    lock = locks.acquire(table, actor=owner, lock_type="pessimistic", reason="splitting it")
+    assert (lock.expires_at - lock.locked_at).total_seconds() == pytest.approx(1800, abs=1)
+
+
+@pytest.mark.postgres
+def test_asking_again_renews_and_can_upgrade_the_same_lock(project, owner):
+    table = tables.create_table(project, actor=owner, table_name="invoices")
+    first = locks.acquire(table, actor=owner)
+    again = locks.acquire(table, actor=owner, lock_type="pessimistic", reason="restructuring")
+    assert again.pk == first.pk and again.lock_token == first.lock_token
+    assert again.lock_type == "pessimistic" and again.expires_at > first.expires_at
+
+
+@pytest.mark.postgres
+def test_heartbeat_extends_the_lease_and_fails_once_the_lock_is_gone(project, owner):
+    table = tables.create_table(project, actor=owner, table_name="invoices")
+    lock = locks.acquire(table, actor=owner, ttl=10)
+    renewed = locks.renew(table, actor=owner, lock_token=lock.lock_token)
+    assert renewed.expires_at > lock.expires_at + timedelta(seconds=100)
+    assert locks.release(table, actor=owner, lock_token=lock.lock_token) is True
+    assert locks.release(table, actor=owner, lock_token=lock.lock_token) is False
+    with pytest.raises(TableLocked, match="Your lock on invoices was released at"):
+        locks.renew(table, actor=owner, lock_token=lock.lock_token)
+
+
+@pytest.mark.postgres
+def test_an_expired_lock_is_freed_once_and_the_table_can_be_taken(project, owner, editor):
+    table = tables.create_table(project, actor=owner, table_name="invoices")
+    lock = locks.acquire(table, actor=owner)
+    _expire_now(lock)
+    with pytest.raises(TableLocked, match="Your lock on invoices expired at"):
+        locks.renew(table, actor=owner, lock_token=lock.lock_token)
+    assert [expired.pk for expired in locks.expire_locks()] == [lock.pk]
+    assert locks.expire_locks() == []
+    lock.refresh_from_db()
+    assert lock.release_reason == "expired" and lock.released_at is not None
+    assert locks.acquire(table, actor=editor).user == editor
+
+
+@pytest.mark.postgres
+def test_acquire_claims_an_expired_lock_nobody_swept(project, owner, editor, django_capture_on_commit_callbacks):
+    table = tables.create_table(project, actor=owner, table_name="invoices")
+    lock = locks.acquire(table, actor=owner)
+    _expire_now(lock)
+    with django_capture_on_commit_callbacks() as callbacks:
+        mine = locks.acquire(table, actor=editor)
+    assert mine.user == editor
+    lock.refresh_from_db()
+    assert lock.release_reason == "expired"
+    assert len(callbacks) == 2  # lock.expired for olivia's, lock.acquired for eddie's
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_sweepers_claim_each_expired_lock_exactly_once(project, owner):
+    expired = []
+    for n in range(5):
+        lock = locks.acquire(tables.create_table(project, actor=owner, table_name=f"t{n}"), actor=owner)
+        _expire_now(lock)
+        expired.append(lock.pk)
+    barrier = threading.Barrier(4)
+    claimed = []
+
+    def sweep():
+        try:
+            barrier.wait()
+            claimed.extend(lock.pk for lock in locks.expire_locks())
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=sweep) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(claimed) == sorted(expired)
+
+
+@pytest.mark.postgres
+def test_owner_forces_an_editors_lock_and_history_names_them(project, owner, editor):
+    table = tables.create_table(project, actor=owner, table_name="invoices")
+    lock = locks.acquire(table, actor=editor)
+    with pytest.raises(PermissionDenied, match="Only the project's owners and staff"):
+        locks.force_release(table, actor=editor)
+    forced = locks.force_release(table, actor=owner, reason="eddie is on holiday")
+    assert forced.pk == lock.pk and forced.release_reason == "forced" and forced.released_by == owner
+    record = lock.history.order_by("-history_date").first()
+    assert record.history_user == owner and record.history_change_reason == "eddie is on holiday"
+    assert record.release_reason == "forced"
+    with pytest.raises(TableLocked, match="Your lock on invoices was broken by olivia"):
+        fields.create_field(
+            table, actor=editor, field_name="x", data_type="text", lock_token=lock.lock_token, base_revision=1
+        )
+    with pytest.raises(ValidationError, match="not locked"):
+        locks.force_release(table, actor=owner)
+
+
+@pytest.mark.postgres
+def test_only_staff_break_a_critical_deploy_lock(project, owner, make_user):
+    admin = make_user("sam", staff=True)
+    table = tables.create_table(project, actor=owner, table_name="invoices")
+    locks.acquire(table, actor=admin, lock_type="critical", reason="deploy 12")
+    with pytest.raises(PermissionDenied, match="only staff"):
+        locks.force_release(table, actor=owner)
+    assert locks.force_release(table, actor=admin).release_reason == "forced"
+
+
+# --- the write guard ---------------------------------------------------------------------------
+
+
+def _guarded_writes(shop):
+    """Every guarded service write, as (name, table it guards, call(**lock_args))."""
+    customers, orders, fk = shop["customers"], shop["orders"], shop["fk"]
+    total = DataField.objects.get(table=orders, field_name="total")
+    return [
+        ("update_table", orders, lambda a, **k: tables.update_table(orders, actor=a, description="x", **k)),
+        (
+            "transition_table",
+            orders,
+            lambda a, **k: tables.transition_table(orders, actor=a, status="active", by_deploy=True, **k),
+        ),
+        ("delete_table", orders, lambda a, **k: tables.delete_table(orders, actor=a, **k)),
+        (
+            "create_field",
+            orders,
+            lambda a, **k: fields.create_field(orders, actor=a, field_name="note", data_type="text", **k),
+        ),
+        ("update_field", orders, lambda a, **k: fields.update_field(total, actor=a, description="sum", **k)),
+        ("delete_field", orders, lambda a, **k: fields.delete_field(total, actor=a, **k)),
+        (
+            "reorder_fields",
+            orders,
+            lambda a, **k: fields.reorder_fields(
+                orders, actor=a, field_ids=list(reversed(orders.fields.values_list("pk", flat=True))), **k
+            ),
+        ),
+        ("create_index", orders, lambda a, **k: indexes.create_index(orders, actor=a, field_ids=[total.pk], **k)),
+        (
+            "create_constraint",
+            orders,
+            lambda a, **k: indexes.create_constraint(orders, actor=a, kind="check", expression="total >= 0", **k),
+        ),
+        ("set_primary_key", orders, lambda a, **k: indexes.set_primary_key(orders, actor=a, field_ids=[], **k)),
+        (
+            "create_relationship",
+            orders,
+            lambda a, **k: relationships.create_relationship(
+                shop["project"],
+                actor=a,
+                source_field=DataField.objects.get(table=customers, field_name="id"),
+                target_field=DataField.objects.get(table=orders, field_name="customer_id"),
+                relationship_name="orders_customer_again_fkey",
+                **k,
+            ),
+        ),
+        (
+            "update_relationship",
+            orders,
+            lambda a, **k: relationships.update_relationship(fk, actor=a, on_delete="cascade", **k),
+        ),
+        ("delete_relationship", orders, lambda a, **k: relationships.delete_relationship(fk, actor=a, **k)),
+    ]
+
+
+def _state(project):
+    from designer.services.snapshots import project_snapshot
+
+    return project_snapshot(project)
+
+
+WRITES = [
+    "update_table",
+    "transition_table",
+    "delete_table",
+    "create_field",
+    "update_field",
+    "delete_field",
+    "reorder_fields",
+    "create_index",
+    "create_constraint",
+    "set_primary_key",
+    "create_relationship",
+    "update_relationship",
+    "delete_relationship",
+]
+
+
+def _write(shop, name):
+    return next((table, call) for n, table, call in _guarded_writes(shop) if n == name)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("name", WRITES)
+def test_no_write_succeeds_without_the_lock_token(shop, owner, name):
+    table, call = _write(shop, name)
+    before = _state(shop["project"])
+    with pytest.raises(TableLocked, match=f"Nobody holds the lock on {table.table_name}"):
+        call(owner)
+    with pytest.raises(TableLocked):
+        call(owner, lock_token="not-a-token", base_revision=table.revision)
+    assert _state(shop["project"]) == before
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("name", WRITES)
+def test_a_write_under_someone_elses_lock_is_refused_naming_them(shop, owner, editor, name):
+    table, call = _write(shop, name)
+    theirs = locks.acquire(table, actor=editor)
+    before = _state(shop["project"])
+    with pytest.raises(TableLocked) as info:
+        call(owner, lock_token=theirs.lock_token, base_revision=table.revision)
+    assert info.value.holder == "eddie"
+    assert f"{table.table_name} is locked by eddie until" in info.value.message
+    assert _state(shop["project"]) == before
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("name", WRITES)
+def test_a_write_based_on_an_old_revision_is_refused_with_the_current_one(shop, owner, name):
+    table, call = _write(shop, name)
+    lock = locks.acquire(table, actor=owner)
+    current = DataTable.objects.get(pk=table.pk).revision
+    before = _state(shop["project"])
+    with pytest.raises(StaleRevision) as info:
+        call(owner, lock_token=lock.lock_token, base_revision=current - 1)
+    assert info.value.table.revision == current
+    assert f"it is now at revision {current}" in info.value.message
+    assert _state(shop["project"]) == before
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("name", WRITES)
+def test_a_write_with_the_lock_and_current_revision_succeeds_and_bumps_it(shop, owner, name):
+    table, call = _write(shop, name)
+    lock = locks.acquire(table, actor=owner)
+    current = DataTable.objects.get(pk=table.pk).revision
+    call(owner, lock_token=lock.lock_token, base_revision=current)
+    if DataTable.objects.filter(pk=table.pk).exists():
+        assert DataTable.objects.get(pk=table.pk).revision == current + 1
+
+
+@pytest.mark.postgres
+def test_deleting_a_table_refuses_while_a_table_losing_its_foreign_key_is_locked(shop, owner, editor):
+    locks.acquire(shop["orders"], actor=editor)
+    customers = shop["customers"]
+    with locks.holding(customers, actor=owner, reason="cleanup") as held, pytest.raises(TableLocked) as info:
+        tables.delete_table(customers, actor=owner, **held.args(customers))
+    assert "This also changes orders, which is locked by eddie" in info.value.message
+    assert DataTable.objects.filter(pk=customers.pk).exists()
+
+
+@pytest.mark.postgres
+def test_import_into_a_project_refuses_while_someone_edits_a_table(shop, owner, editor):
+    from designer.services.snapshots import import_snapshot, project_snapshot
+
+    snapshot = project_snapshot(shop["project"])
+    locks.acquire(shop["orders"], actor=editor)
+    with pytest.raises(TableLocked, match="locked by eddie"):
+        import_snapshot(snapshot, actor=owner, project=shop["project"])
+
+
+@pytest.mark.postgres
+def test_holding_takes_and_gives_back_locks_for_scripts(project, owner):
+    table = tables.create_table(project, actor=owner, table_name="invoices")
+    with locks.holding(table, actor=owner, reason="import") as held:
+        assert locks.active_lock(table).lock_type == "pessimistic"
+        fields.create_field(table, actor=owner, field_name="id", data_type="integer", **held.args(table))
+        fields.create_field(table, actor=owner, field_name="note", data_type="text", **held.args(table))
+    assert locks.active_lock(table) is None
+    assert list(table.fields.values_list("field_name", flat=True)) == ["id", "note"]
+
+
+@pytest.mark.postgres
+def test_a_script_writes_under_locks_it_takes_on_demand_and_gives_back(project, owner, editor):
+    with locks.holding(actor=owner, reason="import") as held:
+        table = tables.create_table(project, actor=owner, table_name="invoices")
+        fields.create_field(table, actor=owner, field_name="id", data_type="integer", primary_key=True)
+        fields.create_field(table, actor=owner, field_name="note", data_type="text")
+        assert locks.active_lock(table).user == owner and locks.active_lock(table).reason == "import"
+        with pytest.raises(TableLocked, match="invoices is locked by olivia"):
+            fields.create_field(table, actor=editor, field_name="x", data_type="text")
+        assert set(held.locks) == {table.pk}
+    assert locks.active_lock(table) is None
+    assert list(table.fields.values_list("field_name", flat=True)) == ["id", "note"]
+    with pytest.raises(TableLocked, match="Nobody holds the lock on invoices"):
+        fields.create_field(table, actor=owner, field_name="late", data_type="text")
+
+
+@pytest.mark.postgres
+def test_a_script_cannot_take_a_table_someone_is_editing(project, owner, editor):
+    table = tables.create_table(project, actor=owner, table_name="invoices")
+    locks.acquire(table, actor=editor)
+    with pytest.raises(TableLocked, match="invoices is locked by eddie"), locks.holding(actor=owner, reason="import"):
+        fields.create_field(table, actor=owner, field_name="id", data_type="integer")
+    assert not table.fields.exists()
