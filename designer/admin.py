@@ -10,6 +10,7 @@ from designer.models import (
     DataField,
     DataTable,
     IndexColumn,
+    Presence,
     Project,
     ProjectMembership,
     SchemaVersion,
@@ -118,8 +119,26 @@ class SchemaVersionAdmin(admin.ModelAdmin):
     readonly_fields = ["created_at"]
 
 
+@admin.register(Presence)
+class PresenceAdmin(admin.ModelAdmin):
+    """Who has a project page open (one row per websocket); rows go when the socket closes or stops answering."""
+
+    list_display = ["user", "project", "connected_at", "seen_at"]
+    list_filter = ["project"]
+    search_fields = ["user__username", "project__name"]
+
+
 @admin.register(TableLock)
-class TableLockAdmin(admin.ModelAdmin):
-    list_display = ["table", "user", "lock_type", "locked_at", "expires_at", "released_at", "release_reason"]
+class TableLockAdmin(SimpleHistoryAdmin):
+    list_display = [
+        "table",
+        "user",
+        "lock_type",
+        "locked_at",
+        "expires_at",
+        "released_at",
+        "release_reason",
+        "released_by",
+    ]
     list_filter = ["lock_type", "release_reason"]
     search_fields = ["table__table_name", "user__username", "reason"]

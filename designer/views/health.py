@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 
@@ -37,12 +38,13 @@ def _channel_layer() -> dict:
     layer = get_channel_layer()
     if layer is None:
         raise RuntimeError("no channel layer configured")
-    channel = async_to_sync(layer.new_channel)()
     message = {"type": "health.ping", "nonce": uuid.uuid4().hex}
 
     async def roundtrip():
+        # One event loop for the whole round trip: the Redis pub/sub layer keeps its channels per loop.
+        channel = await layer.new_channel()
         await layer.send(channel, message)
-        return await layer.receive(channel)
+        return await asyncio.wait_for(layer.receive(channel), timeout=5)
 
     received = async_to_sync(roundtrip)()
     if received.get("nonce") != message["nonce"]:
