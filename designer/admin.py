@@ -188,8 +188,10 @@ class StickyNoteAdmin(admin.ModelAdmin):
 
 
 @admin.register(TableLock)
-class TableLockAdmin(admin.ModelAdmin):
-    list_display = ["table", "user", "lock_type", "locked_at", "expires_at", "released_at", "release_reason"]
+class TableLockAdmin(SimpleHistoryAdmin):
+    list_display = [
+        "table", "user", "lock_type", "locked_at", "expires_at", "released_at", "release_reason", "released_by",
+    ]  # fmt: skip
     list_filter = ["lock_type", "release_reason"]
     search_fields = ["table__table_name", "user__username", "reason"]
 

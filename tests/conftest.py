@@ -150,6 +150,19 @@ def locked():
 
 
 @pytest.fixture
+def unattended_writes():
+    """Service writes without a lock token are allowed while nobody else holds the table's lock.
+
+    For test modules about other rules than locking: ``pytestmark = pytest.mark.usefixtures("unattended_writes")``.
+    Lock enforcement itself is tested without it (tests/services/test_locks.py).
+    """
+    from designer.services import locks
+
+    with locks.unattended("test"):
+        yield
+
+
+@pytest.fixture
 def shop(project, owner, locked):
     """customers 1—n orders, with a primary key on each and a required foreign key."""
     from designer.services import fields, relationships, tables

@@ -344,14 +344,19 @@ def guard_write(table: DataTable, *, actor, lock_token, base_revision) -> DataTa
     unexpired lock on it (:class:`TableLocked` otherwise) and that ``base_revision`` is the current revision
     (:class:`StaleRevision` otherwise). The lock row stays locked until commit, so a force-release cannot slip in
     between the check and the write. ``table`` is refreshed in place from the locked row. A write without token
-    and revision inside :func:`holding` by its writer uses the writer's own lock.
+    and revision inside :func:`holding` by its writer uses the writer's own lock; inside :func:`unattended` it is
+    locked for its own transaction only (the row lock) and refused while someone else holds the table's lock.
     """
     project = table._state.fields_cache.get("project")  # keep the caller's project (and its role cache)
     table.refresh_from_db(from_queryset=DataTable.objects.select_for_update())
     if project is not None and project.pk == table.project_id:
         table.project = project
-    if lock_token is None and base_revision is None and _held_by_script(table, actor) is not None:
-        return table
+    if lock_token is None and base_revision is None:
+        if _held_by_script(table, actor) is not None:
+            return table
+        if _unattended.get() is not None:
+            refuse_if_locked_by_others([table], actor, also=False)
+            return table
     token = _parse_token(lock_token)
     lock = (
         TableLock.objects.select_for_update()
@@ -371,19 +376,20 @@ def guard_write(table: DataTable, *, actor, lock_token, base_revision) -> DataTa
     return table
 
 
-def refuse_if_locked_by_others(tables: Iterable[DataTable], actor) -> None:
+def refuse_if_locked_by_others(tables: Iterable[DataTable], actor, *, also: bool = True) -> None:
     """For writes that reach into other tables (a deleted table takes the foreign keys pointing at it)."""
     now = timezone.now()
     for lock in TableLock.objects.select_related("user", "table").filter(
         table__in=list(tables), released_at__isnull=True, expires_at__gt=now
     ):
         if lock.user_id != getattr(actor, "pk", None):
-            raise TableLocked(
-                lock.table,
-                lock,
-                f"This also changes {lock.table.table_name}, which is locked by {lock.user.get_username()} "
-                f"until {_when(lock.expires_at)}.",
-            )
+            message = None
+            if also:
+                message = (
+                    f"This also changes {lock.table.table_name}, which is locked by {lock.user.get_username()} "
+                    f"until {_when(lock.expires_at)}."
+                )
+            raise TableLocked(lock.table, lock, message)
 
 
 def refuse_if_project_locked(project: Project, actor) -> None:
@@ -467,3 +473,22 @@ def holding(
         for table_pk, lock in session.locks.items():
             if table_pk not in session.borrowed and DataTable.objects.filter(pk=table_pk).exists():
                 release(lock.table, actor=actor, lock_token=lock.lock_token)
+
+
+_unattended: ContextVar[str | None] = ContextVar("tablewright_unattended", default=None)
+
+
+@contextmanager
+def unattended(reason: str) -> Iterator[None]:
+    """Writes without a token inside this block lock the table for their own transaction only.
+
+    Like someone opening a table, saving once and closing it: each write is still refused (:class:`TableLocked`)
+    while another user holds the table's lock, but takes no lease of its own. For batch code whose actors change
+    from write to write (test setup of stories with several users); a single writer should prefer
+    :func:`holding`, which shows others its lock.
+    """
+    reset = _unattended.set(reason)
+    try:
+        yield
+    finally:
+        _unattended.reset(reset)

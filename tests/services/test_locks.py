@@ -380,3 +380,18 @@ def test_a_script_cannot_take_a_table_someone_is_editing(project, owner, editor)
     with pytest.raises(TableLocked, match="invoices is locked by eddie"), locks.holding(actor=owner, reason="import"):
         fields.create_field(table, actor=owner, field_name="id", data_type="integer")
     assert not table.fields.exists()
+
+
+@pytest.mark.postgres
+def test_unattended_writes_take_no_lease_but_respect_someone_elses_lock(project, owner, editor):
+    table = tables.create_table(project, actor=owner, table_name="invoices")
+    with locks.unattended("test"):
+        fields.create_field(table, actor=owner, field_name="id", data_type="integer")
+        fields.create_field(table, actor=editor, field_name="note", data_type="text")
+        assert locks.active_lock(table) is None
+        locks.acquire(table, actor=editor)
+        with pytest.raises(TableLocked, match="invoices is locked by eddie until"):
+            fields.create_field(table, actor=owner, field_name="late", data_type="text")
+    with pytest.raises(TableLocked):
+        fields.create_field(table, actor=editor, field_name="outside", data_type="text")
+    assert list(table.fields.values_list("field_name", flat=True)) == ["id", "note"]
