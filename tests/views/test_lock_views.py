@@ -155,3 +155,13 @@ def test_an_owner_breaking_a_lock_can_take_it_in_the_same_step(shop, owner, edit
     body = forced.json()
     assert body["holder"] == "eddie" and body["lock"]["holder"] == "olivia" and body["lock"]["token"]
     assert locks.active_lock(orders).user == owner
+
+
+def test_a_relationship_is_edited_from_the_table_holding_the_foreign_key(shop, owner):
+    """Its writes are guarded by that table's lock, so the referenced table's panel only names it."""
+    client = _client(owner)
+    customers = client.get(reverse("designer:table", args=[shop["project"].slug, shop["customers"].pk]))
+    orders = client.get(reverse("designer:table", args=[shop["project"].slug, shop["orders"].pk]))
+    assert 'aria-label="Relationship ' not in customers.content.decode()
+    assert "edit it from orders" in customers.content.decode()
+    assert 'aria-label="Relationship ' in orders.content.decode()
