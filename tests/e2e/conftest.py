@@ -4,7 +4,7 @@ Reusable by any e2e test::
 
     def test_something(page, live_server_url, login, make_user): ...
 
-``asgi_server`` (session) runs ``daphne config.asgi:application`` (HTTP and websockets) against the test
+``asgi_server`` (module) runs ``daphne config.asgi:application`` (HTTP and websockets) against the test
 database, so tests must commit their data: ``live_server_url`` pulls in ``transactional_db``. Chromium is
 Debian's (``CHROMIUM_PATH``, default ``/usr/bin/chromium``); when it is missing the tests skip, or fail
 with ``REQUIRE_BROWSER=1``. A failing test leaves a full-page screenshot in ``test-artifacts/``.
@@ -98,9 +98,12 @@ def _database_url() -> str:
     return f"postgres://{auth}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def asgi_server(django_db_setup, django_db_blocker, tmp_path_factory):
-    """daphne serving the app on a free port against the (already created) test database."""
+    """daphne serving the app on a free port against the (already created) test database.
+
+    One per test module, stopped when the module ends: its in-process lock sweeper would otherwise keep freeing
+    expired locks in the test database under the tests that come after the browser tests (tests/services)."""
     port = free_port()
     log = tmp_path_factory.mktemp("daphne") / "daphne.log"
     env = {
