@@ -79,6 +79,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "designer.middleware.LockErrorMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -163,6 +164,23 @@ if not DEBUG:
     CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+
+# Content Security Policy (django-csp): scripts only from our own origin (htmx runs with allowEval off, no inline
+# scripts or handlers anywhere); inline styles are allowed for the SVG diagram's positioning; images may be
+# blob:/data: URLs (the PNG export draws the SVG through one); websockets go back to this origin.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 # --- Tablewright -----------------------------------------------------------------------------
 LOCK_TTL_OPTIMISTIC = env_int("LOCK_TTL_OPTIMISTIC", 120)

@@ -113,3 +113,13 @@ def test_docker_compose_file_is_valid():
         check=True,
     ).stdout.split()
     assert {"db", "redis", "web"} <= set(services)
+
+
+def test_pages_forbid_inline_and_foreign_scripts(client, owner, project):
+    client.force_login(owner)
+    response = client.get(f"/projects/{project.slug}/")
+    policy = response.headers["Content-Security-Policy"]
+    directives = dict(part.strip().split(" ", 1) for part in policy.split(";") if part.strip())
+    assert directives["script-src"] == "'self'"
+    assert directives["object-src"] == "'none'" and directives["frame-ancestors"] == "'none'"
+    assert "<script>" not in response.content.decode()  # no inline script the policy would block

@@ -166,12 +166,16 @@ def page(browser_context, request):
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.js_errors = errors
+    blocked: list[str] = []
+    page.on("console", lambda msg: blocked.append(msg.text) if "Content Security Policy" in msg.text else None)
     yield page
     failed = getattr(request.node, "rep_call", None)
     if failed is not None and failed.failed:
         ARTIFACTS.mkdir(exist_ok=True)
         name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.nodeid)[-150:]
         page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    elif blocked:
+        pytest.fail("The page broke its Content Security Policy:\n" + "\n".join(blocked), pytrace=False)
 
 
 @pytest.fixture
