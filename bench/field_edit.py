@@ -76,7 +76,8 @@ def main() -> None:
             user = get_user_model().objects.create_user("bench", password="bench")
             project = import_snapshot(generated_snapshot(30), actor=user, name="Bench edit")
             table = DataTable.objects.filter(project=project).order_by("table_name").first()
-            field = DataField.objects.filter(table=table, pk_position__isnull=True, data_type="text").order_by("sort_order").first()
+            fields = DataField.objects.filter(table=table, pk_position__isnull=True, data_type="text")
+            field = fields.order_by("sort_order").first()
             client = Client()
             client.force_login(user)
             base = f"/projects/{project.slug}/tables/{table.pk}/"
