@@ -66,3 +66,39 @@ def apply_import(result: ImportResult, *, actor, project: Project | None = None,
     if project is None and not (name or (snapshot.get("project") or {}).get("name")):
         name = "Imported schema"
     return import_snapshot(snapshot, actor=actor, project=project, name=name or None)
+
+
+def replacement_summary(project: Project, result: ImportResult) -> dict[str, list]:
+    """What importing ``result`` into ``project`` does to its current design, matched by table name:
+    ``removed`` (tables there now that the import does not have), ``changed`` ((table, what changes) for
+    tables in both whose columns differ), ``added`` (new tables) and ``unchanged``."""
+    from .snapshots import project_snapshot
+
+    def columns(table: dict) -> dict[str, tuple]:
+        return {
+            f["field_name"]: (f["data_type"], f["config"], f["required"], f["unique"], f["default"])
+            for f in table["fields"]
+        }
+
+    now = {t["table_name"]: t for t in project_snapshot(project)["tables"] if t.get("status") != "deleted"}
+    new = {t["table_name"]: t for t in result.snapshot["tables"]}
+    changed, unchanged = [], []
+    for name in sorted(now.keys() & new.keys()):
+        before, after = columns(now[name]), columns(new[name])
+        what = []
+        if gone := [c for c in before if c not in after]:
+            what.append(f"removes {', '.join(gone)}")
+        if added := [c for c in after if c not in before]:
+            what.append(f"adds {', '.join(added)}")
+        if altered := [c for c in before if c in after and before[c] != after[c]]:
+            what.append(f"changes {', '.join(altered)}")
+        if what:
+            changed.append((name, "; ".join(what)))
+        else:
+            unchanged.append(name)
+    return {
+        "removed": sorted(now.keys() - new.keys()),
+        "changed": changed,
+        "added": sorted(new.keys() - now.keys()),
+        "unchanged": unchanged,
+    }
