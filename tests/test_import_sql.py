@@ -250,3 +250,41 @@ def test_scripts_that_drop_recreate_and_rename_are_read_as_postgresql_would_run_
     assert result.snapshot["relationships"] == []
     assert [(u.kind, u.name) for u in result.unsupported] == [("rename", "a.id → a_id")]
     assert any("scratch is created and then dropped" in n for n in result.notes)
+
+
+ENUM_CHANGES_SQL = """
+CREATE TYPE mood AS ENUM ('sad', 'happy');
+CREATE TABLE person (id int PRIMARY KEY, mood mood NOT NULL DEFAULT 'sad', old mood);
+ALTER TYPE mood ADD VALUE 'ecstatic';
+ALTER TYPE mood ADD VALUE 'ok' BEFORE 'happy';
+ALTER TYPE mood ADD VALUE IF NOT EXISTS 'meh' AFTER 'sad';
+ALTER TYPE mood ADD VALUE IF NOT EXISTS 'ok';
+ALTER TYPE mood RENAME VALUE 'sad' TO 'blue';
+"""
+
+
+def test_alter_type_adds_and_renames_enum_values_on_columns_already_of_that_type():
+    (table,) = read_sql(ENUM_CHANGES_SQL).snapshot["tables"]
+    mood, old = table["fields"][1], table["fields"][2]
+    assert mood["config"]["choices"] == ["blue", "meh", "ok", "happy", "ecstatic"]
+    assert old["config"]["choices"] == mood["config"]["choices"]
+    assert mood["default"] == "blue", "a renamed value renames the default that used it"
+
+
+@pytest.mark.parametrize(
+    "statement, message",
+    [
+        (
+            "ALTER TYPE mood ADD VALUE 'happy';",
+            "Enum mood already has a value 'happy' (write ADD VALUE IF NOT EXISTS).",
+        ),
+        ("ALTER TYPE mood ADD VALUE 'x' AFTER 'nope';", "Enum mood has no value 'nope' to add 'x' after."),
+        ("ALTER TYPE mood RENAME VALUE 'nope' TO 'x';", "Enum mood has no value 'nope' to rename"),
+        ("ALTER TYPE feeling ADD VALUE 'x';", "ALTER TYPE names enum 'feeling', which was not created earlier"),
+    ],
+)
+def test_an_impossible_alter_type_is_reported_with_its_line(statement, message):
+    with pytest.raises(ImportSyntaxError) as caught:
+        read_sql("CREATE TYPE mood AS ENUM ('sad', 'happy');\n\n" + statement)
+    assert caught.value.line == 3
+    assert message in caught.value.reason

@@ -134,3 +134,14 @@ def test_an_enum_is_read_from_its_own_schema_when_another_schema_has_one_of_the_
     for schema, labels in ((first, ["ok", "meh"]), (second, ["up", "down"])):
         (table,) = introspect(scratch.conn, schema)["tables"]
         assert table["fields"][1]["config"] == {"choices": labels}
+
+
+def test_enum_values_added_by_alter_type_read_the_same_from_the_file_and_the_database(scratch):  # noqa: F811
+    from tests.test_import_sql import ENUM_CHANGES_SQL
+
+    schema = scratch.schema()
+    scratch.run(schema, ENUM_CHANGES_SQL)
+    live = introspect_with_report(scratch.conn, schema).snapshot
+    from_file = read_sql(ENUM_CHANGES_SQL).snapshot
+    assert live["tables"] == from_file["tables"]
+    assert live["tables"][0]["fields"][1]["config"]["choices"] == ["blue", "meh", "ok", "happy", "ecstatic"]

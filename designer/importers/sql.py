@@ -67,6 +67,7 @@ class _SqlReader:
         self.schema = schema
         self.b = SchemaBuilder("sql")
         self.enums: dict[str, list[str]] = {}
+        self.enum_columns: dict[str, list[ColumnDraft]] = {}  # enum name -> the columns of that type (or a domain)
         self.domains: dict[str, ast.TypeName] = {}
         self.ignored: Counter[str] = Counter()
         self.sequences: dict[str, bool] = {}  # name -> owned by a column (then it is the column's, not an object)
@@ -86,6 +87,8 @@ class _SqlReader:
         for raw in statements:
             self.location = raw.stmt_location or 0
             self._statement(raw.stmt)
+        for name, values in self.enums.items():
+            self.b.notes.append(f"enum {name}: its columns become text with choices ({', '.join(values)})")
         for name, owned in self.sequences.items():
             if not owned:
                 self.b.report(
@@ -170,6 +173,9 @@ class _SqlReader:
         ctype, serial = map_type(col.typeName, enums_by_name=self.enums, domains=self.domains)
         draft = self.b.add_column(table, ColumnDraft(col.colname, ctype, required=bool(col.is_not_null)))
         where = f"{table.name}.{col.colname}"
+        enum = self._enum_of(col.typeName)
+        if enum is not None and ctype.config.get("choices") is not None:
+            self.enum_columns.setdefault(enum, []).append(draft)
         if col.collClause is not None:
             self.b.notes.append(f"{where}: COLLATE dropped")
         for con in col.constraints or ():
@@ -345,10 +351,60 @@ class _SqlReader:
         else:
             table.indexes.append((stmt.idxname, [p.name for p in stmt.indexParams], bool(stmt.unique)))
 
+    def _enum_of(self, type_name: ast.TypeName) -> str | None:
+        """The enum a column type names, directly or through a domain (None: not an enum of the input)."""
+        names = [n.sval for n in type_name.names]
+        if len(names) > 1 and names[0] == "pg_catalog":
+            return None
+        base = names[-1].lower()
+        if base in self.enums:
+            return base
+        if base in self.domains:
+            return self._enum_of(self.domains[base])
+        return None
+
     def _on_CreateEnumStmt(self, stmt: ast.CreateEnumStmt) -> None:  # noqa: N802
         name = stmt.typeName[-1].sval
         self.enums[name] = [v.sval for v in stmt.vals or ()]
-        self.b.notes.append(f"enum {name}: its columns become text with choices ({', '.join(self.enums[name])})")
+
+    def _on_AlterEnumStmt(self, stmt: ast.AlterEnumStmt) -> None:  # noqa: N802
+        """``ALTER TYPE … ADD VALUE [IF NOT EXISTS] … [BEFORE|AFTER …]`` and ``RENAME VALUE … TO …``, replayed
+        on the enum and on the choices of every column already of that type, as PostgreSQL would."""
+        parts = [n.sval for n in stmt.typeName]
+        name = parts[-1]
+        if len(parts) > 1 and parts[-2] != self.schema:
+            self.ignored["ALTER TYPE in another schema"] += 1
+            return
+        values = self.enums.get(name)
+        if values is None:
+            raise self.fail(
+                f"ALTER TYPE names enum {name!r}, which was not created earlier in the input; "
+                "put its CREATE TYPE … AS ENUM first."
+            )
+        new = list(values)
+        if stmt.oldVal is not None:  # RENAME VALUE old TO new
+            if stmt.oldVal not in new:
+                raise self.fail(f"Enum {name} has no value {stmt.oldVal!r} to rename (it has {', '.join(new)}).")
+            if stmt.newVal in new:
+                raise self.fail(f"Enum {name} already has a value {stmt.newVal!r}.")
+            new[new.index(stmt.oldVal)] = stmt.newVal
+        elif stmt.newVal in new:
+            if stmt.skipIfNewValExists:
+                return
+            raise self.fail(f"Enum {name} already has a value {stmt.newVal!r} (write ADD VALUE IF NOT EXISTS).")
+        elif stmt.newValNeighbor is not None:
+            if stmt.newValNeighbor not in new:
+                where = "after" if stmt.newValIsAfter else "before"
+                raise self.fail(f"Enum {name} has no value {stmt.newValNeighbor!r} to add {stmt.newVal!r} {where}.")
+            at = new.index(stmt.newValNeighbor) + (1 if stmt.newValIsAfter else 0)
+            new.insert(at, stmt.newVal)
+        else:
+            new.append(stmt.newVal)
+        self.enums[name] = new
+        for column in self.enum_columns.get(name, []):
+            column.ctype.config["choices"] = list(new)
+            if stmt.oldVal is not None and column.default == stmt.oldVal:
+                column.default = stmt.newVal
 
     def _on_CreateDomainStmt(self, stmt: ast.CreateDomainStmt) -> None:  # noqa: N802
         name = stmt.domainname[-1].sval
