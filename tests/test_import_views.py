@@ -67,13 +67,14 @@ def test_upload_of_a_dbml_file_lists_every_object_that_cannot_be_imported(logged
     response = logged_in.post(reverse("designer:import-preview"), {"format": "dbml", "file": upload}, **HX)
     page = response.content.decode()
     assert response.status_code == 200
-    for name in ("orders.orders_note_lower_idx", "orders.orders_note_hash_idx", "sales", "welcome"):
+    for name in ("orders.orders_note_lower_idx", "orders.orders_note_hash_idx"):
         assert name in page
-    assert "Not imported (4)" in page
+    assert "Not imported (2)" in page
+    assert '<span data-group="sales">sales: orders, order_items</span>' in page and "1 note." in page
     logged_in.post(reverse("designer:import-confirm"), {"token": token_of(response), "name": "Shop 2"}, **HX)
     landing = logged_in.get(Project.objects.get(name="Shop 2").get_absolute_url()).content.decode()
     assert "Imported 6 tables into Shop 2." in landing
-    assert "<summary>Not imported (4)</summary>" in landing
+    assert "<summary>Not imported (2)</summary>" in landing
     assert "<li>expression index orders.orders_note_lower_idx: " in landing
     assert 'name="name" value="shop"' in page, "the DBML Project name is the suggested project name"
 
@@ -236,3 +237,21 @@ def test_result_page_lists_every_object_not_imported_however_many(logged_in):
     for n in range(30):
         assert f"<li>view v{n:02}: the designer cannot hold it; not imported</li>" in landing
     assert "more" not in re.search(r'<details class="not-imported">.*?</details>', landing, re.S).group(0)
+
+
+def test_json_and_dbml_downloads_carry_the_table_groups_into_a_new_project(logged_in, shop, owner):
+    from designer.services import layout
+
+    project = shop["project"]
+    layout.create_group(project, actor=owner, name="Sales team", color="#8e44ad", table_ids=[shop["orders"].pk])
+    for key in ("json", "dbml"):
+        text = logged_in.get(reverse("designer:export", args=[project.slug, key])).content.decode()
+        response = logged_in.post(reverse("designer:import-preview"), {"format": key, "text": text}, **HX)
+        assert '<span data-group="Sales team">Sales team: orders</span>' in response.content.decode(), key
+        logged_in.post(reverse("designer:import-confirm"), {"token": token_of(response), "name": f"From {key}"}, **HX)
+        (group,) = Project.objects.get(name=f"From {key}").table_groups.all()
+        assert (group.name, group.color, [t.table_name for t in group.tables.all()]) == (
+            "Sales team",
+            "#8e44ad",
+            ["orders"],
+        )

@@ -3,8 +3,9 @@
 Held by the model: tables and their notes, columns with settings (pk, not null, unique, increment,
 default, note, inline ref), composite primary keys and indexes (``indexes { (a, b) [pk | unique, name] }``),
 refs (``>``, ``<``, ``-`` with ``delete:``/``update:`` actions), enums (→ text with choices), the project
-name and note. Named in the report: many-to-many refs, table groups, sticky notes, expression and
-non-btree indexes, header colours, types without an equivalent.
+name and note; table groups (with their colour) and sticky notes become the canvas's groups and notes
+(``ImportResult.groups`` / ``sticky_notes``). Named in the report: expression and non-btree indexes,
+types without an equivalent; header colours and group notes are dropped with a note.
 
 A unique index whose note is exactly ``unique constraint`` is read as a table-level UNIQUE constraint:
 that is how the DBML exporter writes constraints, which DBML has no syntax for.
@@ -60,18 +61,42 @@ class _DbmlReader:
             self._table(table)
         for ref in db.refs:
             self._ref(ref)
-        for group in db.table_groups:
-            members = ", ".join(t.name for t in group.items)
-            b.report(
-                "table group", group.name, f"groups ({members}) are not held by the designer; tables imported ungrouped"
-            )
-        for sticky in getattr(db, "sticky_notes", []):
-            b.report("sticky note", sticky.name, "free-standing notes are not held by the designer; not imported")
         for enum in db.enums:
             b.notes.append(
                 f"enum {enum.name}: its columns become text with choices ({', '.join(self.enums[enum.name])})"
             )
-        return b.build()
+        result = b.build()
+        result.groups = self._groups(result)
+        for sticky in getattr(db, "sticky_notes", []):
+            text = str(sticky.text or "").strip()
+            if not text:
+                b.report("sticky note", sticky.name, "the note is empty; not imported")
+                continue
+            result.sticky_notes.append({"name": sticky.name, "text": text[:2000]})
+            b.notes.append(f"note {sticky.name}: becomes a note on the canvas (its name is not kept)")
+        return result
+
+    def _groups(self, result: ImportResult) -> list[dict[str, Any]]:
+        """``TableGroup name [color: #rrggbb] { table … }`` → the designer's table groups, over the tables
+        that were imported (a table skipped by the import is left out, and said so)."""
+        imported = set(result.table_names)
+        groups = []
+        for group in self.db.table_groups:
+            name = str(group.name).strip()[:80]
+            members = [t.name for t in group.items if t.name in imported]
+            left_out = [t.name for t in group.items if t.name not in imported]
+            if left_out:
+                self.b.notes.append(f"table group {name}: {', '.join(left_out)} not imported, so not in the group")
+            color = _color(getattr(group, "color", None))
+            if getattr(group, "color", None) and color is None:
+                self.b.notes.append(f"table group {name}: colour {group.color} is not #rrggbb; the default is used")
+            if getattr(group, "note", None) is not None and _note(group.note):
+                self.b.notes.append(f"table group {name}: its note is not kept")
+            if any(g["name"] == name for g in groups):
+                self.b.report("table group", name, "a group of that name is already defined; skipped")
+                continue
+            groups.append({"name": name, "color": color, "tables": members})
+        return groups
 
     def _table(self, table: Any) -> None:
         b = self.b
@@ -243,6 +268,14 @@ class _DbmlReader:
             }
         )
         b.notes.append(f"many-to-many ref {label}: generated junction table {junction}")
+
+
+def _color(color: str | None) -> str | None:
+    """A DBML colour (``#ABCDEF`` or ``#abc``) as the designer's ``#rrggbb``; None when it is not one."""
+    text = (color or "").strip().lower()
+    if re.fullmatch(r"#[0-9a-f]{3}", text):
+        text = "#" + "".join(c * 2 for c in text[1:])
+    return text if re.fullmatch(r"#[0-9a-f]{6}", text) else None
 
 
 def _note(note: Any) -> str:

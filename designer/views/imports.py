@@ -182,6 +182,8 @@ def _remember(request: HttpRequest, result: ImportResult) -> str:
         "unsupported": [[u.kind, u.name, u.detail] for u in result.unsupported],
         "notes": result.notes,
         "format": result.source_format,
+        "groups": result.groups,
+        "sticky_notes": result.sticky_notes,
     }
     request.session[SESSION_KEY] = pending
     return token
@@ -191,7 +193,14 @@ def _recall(request: HttpRequest, token: str) -> ImportResult | None:
     data = request.session.get(SESSION_KEY, {}).get(token)
     if data is None:
         return None
-    return ImportResult(data["snapshot"], [Unsupported(*u) for u in data["unsupported"]], data["notes"], data["format"])
+    return ImportResult(
+        data["snapshot"],
+        [Unsupported(*u) for u in data["unsupported"]],
+        data["notes"],
+        data["format"],
+        groups=data.get("groups", []),
+        sticky_notes=data.get("sticky_notes", []),
+    )
 
 
 def _forget(request: HttpRequest, token: str) -> None:
