@@ -227,6 +227,24 @@ def test_the_same_schema_from_dbml_and_from_sql_has_the_same_hash():
         ("Table users {\n  id int\n}\n\nTable users {\n  id int\n}\n", 5, None, "defined only once"),
         ("Enum mood {\n  happy\n\nTable t {\n  id int\n}\n", 4, 9, "Expected end of line; found '{'"),
         (
+            "Table a {\n  id int\n}\n\nTableGroup g {\n  a\n  zz\n}\n",
+            7,
+            None,
+            "TableGroup g lists table zz, which is not defined in the file",
+        ),
+        (
+            "Table a {\n  id int\n}\nTableGroup g {\n  a\n}\nTableGroup g {\n  a\n}\n",
+            7,
+            None,
+            "TableGroup g is defined twice",
+        ),
+        (
+            "Table a {\n  id int\n  Note: 'braces { in a note'\n  indexes {\n    id\n    (id, zz) [unique]\n  }\n}\n",
+            6,
+            None,
+            "An index of table a names column zz, which the table does not have",
+        ),
+        (
             "Table users {\n  id int [default: now()]\n}\n",
             2,
             20,

@@ -37,8 +37,15 @@ def read_dbml(text: str) -> ImportResult:
     except pyparsing.ParseBaseException as exc:
         raise ImportSyntaxError(_explain(exc), line=exc.lineno, column=exc.col) from exc
     except (dbml_errors.TableNotFoundError, dbml_errors.ColumnNotFoundError) as exc:
-        raise ImportSyntaxError(_missing_message(str(exc)), line=_line_of_missing(text, str(exc))) from exc
+        line, message = _locate_missing(text, str(exc))
+        raise ImportSyntaxError(message, line=line) from exc
     except (dbml_errors.DatabaseValidationError, dbml_errors.DBMLError, dbml_errors.DuplicateReferenceError) as exc:
+        group = re.match(r"TableGroup (.+) is already in the database", str(exc))
+        if group:
+            raise ImportSyntaxError(
+                f"TableGroup {group.group(1)} is defined twice: each table group may be defined only once.",
+                line=_line_of_second(text, "TableGroup", group.group(1)),
+            ) from exc
         raise ImportSyntaxError(
             f"{str(exc).rstrip('.')}: each table, enum and ref may be defined only once.",
             line=_line_of_duplicate(text, str(exc)),
@@ -299,19 +306,69 @@ def _explain(exc: pyparsing.ParseBaseException) -> str:
     return f"{message.rstrip('.')}; {found}."
 
 
-def _missing_message(message: str) -> str:
-    return f"{message}. A ref must name a table and column defined in the file (table.column)."
+BLOCK = re.compile(r'^\s*(Table|TableGroup|Enum|Project|Note|indexes)\b\s*("[^"]*"|[^\s{\[]*)', re.IGNORECASE)
+STRINGS_AND_COMMENTS = re.compile(r"'''.*?'''|'(?:\\.|[^'\\])*'|//.*$")
 
 
-def _line_of_missing(text: str, message: str) -> int | None:
-    match = re.search(r"(?:Column|Table) (?:public\.)?(\S+) not present", message)
-    if not match:
-        return None
-    name = re.escape(match.group(1))
+def _blocks(text: str) -> list[tuple[int, str, str, str, str]]:
+    """(line number, block kind, block name, the enclosing table, code) for every line: which construct
+    each line belongs to, by following the braces (good enough to point at an error)."""
+    out, stack = [], []
     for number, line in enumerate(text.splitlines(), start=1):
-        if re.search(r"\bref\b", line, re.IGNORECASE) and re.search(rf"\.{name}\b|\b{name}\.", line):
-            return number
-    return None
+        code = STRINGS_AND_COMMENTS.sub("''", line)
+        match = BLOCK.match(code)
+        opens = match is not None and "{" in code
+        if opens:
+            kind, name = match.group(1).lower(), match.group(2).strip('"')
+            table = name if kind == "table" else (stack[-1][2] if stack else "")
+            stack.append((kind, name, table))
+        kind, name, table = stack[-1] if stack else ("", "", "")
+        out.append((number, kind, name, table, code))
+        for _ in range(code.count("}") - code.count("{") + (1 if opens else 0)):
+            if stack:
+                stack.pop()
+    return out
+
+
+def _locate_missing(text: str, message: str) -> tuple[int | None, str]:
+    """The line of the construct naming a table or column that is not defined, and a message worded for
+    that construct (a table group member, an index column, or a ref end)."""
+    lines = _blocks(text)
+    ref_message = f"{message}. A ref must name a table and column defined in the file (table.column)."
+    table = re.search(r"Table (?:public\.)?(\S+) not present", message)
+    index_column = re.search(r'column "([^"]+)" not defined', message)
+    column = re.search(r"Column (\S+) not present in table (\S+)", message)
+    if table:
+        name = table.group(1)
+        for number, kind, block, _table, code in lines:
+            if kind == "tablegroup" and code.strip().strip('"') in (name, f"public.{name}"):
+                return number, (
+                    f"TableGroup {block} lists table {name}, which is not defined in the file. "
+                    "A table group may list only tables defined in the file."
+                )
+    if index_column:  # pydbml: 'Cannot add index, column "x" not defined in table …'
+        name = index_column.group(1)
+        for number, kind, _block, owner, code in lines:
+            if kind == "indexes" and re.search(rf'(?<![\w."]){re.escape(name)}(?![\w"])|"{re.escape(name)}"', code):
+                return number, (
+                    f"An index of table {owner} names column {name}, which the table does not have. "
+                    "An index may name only the table's own columns."
+                )
+        return None, f"An index names column {name}, which its table does not have."
+    name = table.group(1) if table else column.group(1) if column else ""
+    if name:
+        for number, _kind, _block, _table, code in lines:
+            if re.search(r"\bref\b", code, re.IGNORECASE) and re.search(
+                rf"\.{re.escape(name)}\b|\b{re.escape(name)}\.", code
+            ):
+                return number, ref_message
+    return None, ref_message
+
+
+def _line_of_second(text: str, keyword: str, name: str) -> int | None:
+    pattern = re.compile(rf'^\s*{keyword}\s+"?{re.escape(name)}"?[\s{{\[]', re.IGNORECASE)
+    hits = [n for n, line in enumerate(text.splitlines(), start=1) if pattern.match(line)]
+    return hits[1] if len(hits) > 1 else None
 
 
 def _line_of_duplicate(text: str, message: str) -> int | None:
