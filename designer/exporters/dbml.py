@@ -24,6 +24,8 @@ from .common import field_names, foreign_keys, many_to_many, prepare
 
 
 def dbml_string(text: str) -> str:
+    """A DBML string literal; a backslash is an escape there (dbdiagram.io and pydbml read ``\\`` as one)."""
+    text = text.replace("\\", "\\\\")
     if "\n" in text:
         return "'''" + text.replace("'''", "\\'''") + "'''"
     return "'" + text.replace("'", "\\'") + "'"

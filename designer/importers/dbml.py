@@ -57,7 +57,8 @@ class _DbmlReader:
     def __init__(self, db: Any) -> None:
         self.db = db
         self.b = SchemaBuilder("dbml")
-        self.enums = {e.name: [item.name for item in e.items] for e in db.enums}
+        # pydbml keeps a quoted enum value's escapes ("back\\slash"); dbdiagram.io reads them as one character
+        self.enums = {e.name: [_unescape(item.name) for item in e.items] for e in db.enums}
 
     def read(self) -> ImportResult:
         db, b = self.db, self.b
@@ -275,6 +276,10 @@ class _DbmlReader:
             }
         )
         b.notes.append(f"many-to-many ref {label}: generated junction table {junction}")
+
+
+def _unescape(text: str) -> str:
+    return re.sub(r"\\(.)", r"\1", text)
 
 
 def _color(color: str | None) -> str | None:
