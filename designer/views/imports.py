@@ -127,7 +127,15 @@ def confirm(request: HttpRequest, slug: str | None = None) -> HttpResponse:
     except ValidationError as exc:
         errors = exc.message_dict if hasattr(exc, "error_dict") else {"general": exc.messages}
         name = request.POST.get("name", "")
-        context = _context(request, project, result=result, token=request.POST["token"], name=name, errors=errors)
+        context = _context(
+            request,
+            project,
+            result=result,
+            token=request.POST["token"],
+            name=name,
+            errors=errors,
+            replacing=replacement_summary(project, result) if project is not None else None,
+        )
         template = "designer/import.html#import-preview" if request.htmx else "designer/import.html"
         return render(request, template, context, status=422)
     _forget(request, request.POST["token"])
