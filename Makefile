@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 HOST   ?= 127.0.0.1
 
-.PHONY: install install-test run test lint format bench clean
+.PHONY: install install-test js-deps run test lint format bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,15 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $@
 
+# dbdiagram.io's own DBML parser for tests/test_dbml_dbdiagram.py; `make test` installs it only where node is.
+JS_DEPS := $(if $(shell command -v npm 2>/dev/null),tests/js/node_modules/.installed,)
+
+tests/js/node_modules/.installed: tests/js/package.json tests/js/package-lock.json
+	cd tests/js && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+js-deps: tests/js/node_modules/.installed
+
 install: $(VENV)/.installed
 
 install-test: $(VENV)/.installed-test
@@ -29,7 +38,7 @@ run: install
 	@echo "Tablewright on http://$(HOST):$(PORT)/  —  log in as demo / demo (or alice / alice, bob / bob)"
 	DEBUG=$${DEBUG-1} $(BIN)/daphne -b $(HOST) -p $(PORT) config.asgi:application
 
-test: install-test
+test: install-test $(JS_DEPS)
 	$(BIN)/ruff check .
 	SECRET_KEY=$${SECRET_KEY:-$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(40))')} \
 		$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -218,27 +218,32 @@ def run_django(workdir: Path, *args: str) -> subprocess.CompletedProcess:
     )
 
 
+def assert_django_models_work(models_py: str, workdir: Path, table_names: list[str]) -> None:
+    """``models_py`` as the models of a scratch app: ``check`` (warnings fail), ``makemigrations``, then
+    ``makemigrations --check`` finds nothing left and ``sqlmigrate`` creates every table."""
+    app = workdir / "scratchapp"
+    (app / "migrations").mkdir(parents=True)
+    (app / "__init__.py").write_text("")
+    (app / "migrations" / "__init__.py").write_text("")
+    (app / "models.py").write_text(models_py)
+    (workdir / "scratch_settings.py").write_text(textwrap.dedent(SCRATCH_SETTINGS))
+    check = run_django(workdir, "check", "--fail-level", "WARNING")
+    assert check.returncode == 0, check.stdout + check.stderr
+    first = run_django(workdir, "makemigrations", "scratchapp")
+    assert first.returncode == 0, first.stdout + first.stderr
+    again = run_django(workdir, "makemigrations", "--check", "--dry-run")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "No changes detected" in again.stdout
+    migrate = run_django(workdir, "sqlmigrate", "scratchapp", "0001")
+    assert migrate.returncode == 0, migrate.stdout + migrate.stderr
+    for name in table_names:
+        assert f'CREATE TABLE "{name}"' in migrate.stdout
+
+
 @pytest.mark.django_db
 def test_django_models_pass_check_and_makemigrations_in_a_scratch_app(chinook, shop_design, tricky, drawn, tmp_path):
     for n, design in enumerate((chinook, shop_design, tricky, project_snapshot(drawn))):
-        workdir = tmp_path / f"site{n}"
-        app = workdir / "scratchapp"
-        (app / "migrations").mkdir(parents=True)
-        (app / "__init__.py").write_text("")
-        (app / "migrations" / "__init__.py").write_text("")
-        (app / "models.py").write_text(to_django(design))
-        (workdir / "scratch_settings.py").write_text(textwrap.dedent(SCRATCH_SETTINGS))
-        check = run_django(workdir, "check", "--fail-level", "WARNING")
-        assert check.returncode == 0, check.stdout + check.stderr
-        first = run_django(workdir, "makemigrations", "scratchapp")
-        assert first.returncode == 0, first.stdout + first.stderr
-        again = run_django(workdir, "makemigrations", "--check", "--dry-run")
-        assert again.returncode == 0, again.stdout + again.stderr
-        assert "No changes detected" in again.stdout
-        migrate = run_django(workdir, "sqlmigrate", "scratchapp", "0001")
-        assert migrate.returncode == 0, migrate.stdout + migrate.stderr
-        for table in design["tables"]:
-            assert f'CREATE TABLE "{table["table_name"]}"' in migrate.stdout
+        assert_django_models_work(to_django(design), tmp_path / f"site{n}", [t["table_name"] for t in design["tables"]])
 
 
 # What Django cannot say on PostgreSQL: timestamp without time zone, numeric without precision.

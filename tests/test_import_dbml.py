@@ -118,10 +118,51 @@ def test_what_the_model_cannot_hold_is_named(shop):
     assert named == {
         ("expression index", "orders.orders_note_lower_idx"),
         ("index", "orders.orders_note_hash_idx"),
-        ("table group", "sales"),
-        ("sticky note", "welcome"),
     }
     assert any("header colour #3498DB" in n for n in shop.notes)
+
+
+def test_table_groups_and_sticky_notes_are_carried_to_the_canvas(shop):
+    assert shop.groups == [{"name": "sales", "color": None, "tables": ["orders", "order_items"]}]
+    assert shop.sticky_notes == [{"name": "welcome", "text": "Drawn with dbdiagram.io"}]
+    coloured = read_dbml(
+        "Table a {\n  id int\n}\nTable b {\n  id int\n}\n"
+        "TableGroup \"Billing & tax\" [color: #1E7D3A] {\n  a\n  b\n  Note: 'money'\n}\n"
+        "TableGroup short [color: #abc] {\n  b\n}\n"
+    )
+    assert coloured.groups == [
+        {"name": "Billing & tax", "color": "#1e7d3a", "tables": ["a", "b"]},
+        {"name": "short", "color": "#aabbcc", "tables": ["b"]},
+    ]
+    assert "table group Billing & tax: its note is not kept" in coloured.notes
+
+
+@pytest.mark.django_db
+def test_dbml_export_then_import_keeps_the_table_groups_and_notes(owner):
+    from designer.exporters.dbml import to_dbml
+    from designer.models import Project
+    from designer.services.imports import apply_import, with_canvas
+    from designer.services.snapshots import project_snapshot
+
+    first = apply_import(read_dbml((DATA / "every_construct.dbml").read_text()), actor=owner, name="Shop A")
+    group = first.table_groups.get()
+    assert (group.name, sorted(t.table_name for t in group.tables.all())) == ("sales", ["order_items", "orders"])
+    assert [n.text for n in first.notes.all()] == ["Drawn with dbdiagram.io"]
+    group.color = "#c0392b"
+    group.save()
+
+    text = to_dbml(with_canvas(first, project_snapshot(first)))
+    assert "TableGroup sales [color: #c0392b] {\n  order_items\n  orders\n}" in text
+    assert "Note note_1 {\n  'Drawn with dbdiagram.io'\n}" in text
+    again = apply_import(read_dbml(text), actor=owner, name="Shop B")
+    assert schema_hash(project_snapshot(again)) == schema_hash(project_snapshot(first))
+    (copy,) = Project.objects.get(pk=again.pk).table_groups.all()
+    assert (copy.name, copy.color, sorted(t.table_name for t in copy.tables.all())) == (
+        "sales",
+        "#c0392b",
+        ["order_items", "orders"],
+    )
+    assert [n.text for n in again.notes.all()] == ["Drawn with dbdiagram.io"]
 
 
 def test_the_same_schema_from_dbml_and_from_sql_has_the_same_hash():
@@ -185,6 +226,24 @@ def test_the_same_schema_from_dbml_and_from_sql_has_the_same_hash():
         ("Table users {\n  id int [pk]\n}\nRef: posts.user_id > users.id\n", 4, None, "Table public.posts not present"),
         ("Table users {\n  id int\n}\n\nTable users {\n  id int\n}\n", 5, None, "defined only once"),
         ("Enum mood {\n  happy\n\nTable t {\n  id int\n}\n", 4, 9, "Expected end of line; found '{'"),
+        (
+            "Table a {\n  id int\n}\n\nTableGroup g {\n  a\n  zz\n}\n",
+            7,
+            None,
+            "TableGroup g lists table zz, which is not defined in the file",
+        ),
+        (
+            "Table a {\n  id int\n}\nTableGroup g {\n  a\n}\nTableGroup g {\n  a\n}\n",
+            7,
+            None,
+            "TableGroup g is defined twice",
+        ),
+        (
+            "Table a {\n  id int\n  Note: 'braces { in a note'\n  indexes {\n    id\n    (id, zz) [unique]\n  }\n}\n",
+            6,
+            None,
+            "An index of table a names column zz, which the table does not have",
+        ),
         (
             "Table users {\n  id int [default: now()]\n}\n",
             2,

@@ -250,3 +250,85 @@ def test_scripts_that_drop_recreate_and_rename_are_read_as_postgresql_would_run_
     assert result.snapshot["relationships"] == []
     assert [(u.kind, u.name) for u in result.unsupported] == [("rename", "a.id → a_id")]
     assert any("scratch is created and then dropped" in n for n in result.notes)
+
+
+ENUM_CHANGES_SQL = """
+CREATE TYPE mood AS ENUM ('sad', 'happy');
+CREATE TABLE person (id int PRIMARY KEY, mood mood NOT NULL DEFAULT 'sad', old mood);
+ALTER TYPE mood ADD VALUE 'ecstatic';
+ALTER TYPE mood ADD VALUE 'ok' BEFORE 'happy';
+ALTER TYPE mood ADD VALUE IF NOT EXISTS 'meh' AFTER 'sad';
+ALTER TYPE mood ADD VALUE IF NOT EXISTS 'ok';
+ALTER TYPE mood RENAME VALUE 'sad' TO 'blue';
+"""
+
+
+def test_alter_type_adds_and_renames_enum_values_on_columns_already_of_that_type():
+    (table,) = read_sql(ENUM_CHANGES_SQL).snapshot["tables"]
+    mood, old = table["fields"][1], table["fields"][2]
+    assert mood["config"]["choices"] == ["blue", "meh", "ok", "happy", "ecstatic"]
+    assert old["config"]["choices"] == mood["config"]["choices"]
+    assert mood["default"] == "blue", "a renamed value renames the default that used it"
+
+
+@pytest.mark.parametrize(
+    "statement, message",
+    [
+        (
+            "ALTER TYPE mood ADD VALUE 'happy';",
+            "Enum mood already has a value 'happy' (write ADD VALUE IF NOT EXISTS).",
+        ),
+        ("ALTER TYPE mood ADD VALUE 'x' AFTER 'nope';", "Enum mood has no value 'nope' to add 'x' after."),
+        ("ALTER TYPE mood RENAME VALUE 'nope' TO 'x';", "Enum mood has no value 'nope' to rename"),
+        ("ALTER TYPE feeling ADD VALUE 'x';", "ALTER TYPE names enum 'feeling', which was not created earlier"),
+    ],
+)
+def test_an_impossible_alter_type_is_reported_with_its_line(statement, message):
+    with pytest.raises(ImportSyntaxError) as caught:
+        read_sql("CREATE TYPE mood AS ENUM ('sad', 'happy');\n\n" + statement)
+    assert caught.value.line == 3
+    assert message in caught.value.reason
+
+
+INDEX_OPTIONS = {
+    ("constraint option", "author.author_email_key", "NULLS NOT DISTINCT is not held; imported with NULLS DISTINCT"),
+    ("constraint option", "author.author_name_key", "INCLUDE (born) is not held; imported without them"),
+    ("constraint option", "author.author_name_key", "DEFERRABLE is not held; imported as NOT DEFERRABLE"),
+    ("constraint option", "tag.tag_pkey", "DEFERRABLE INITIALLY DEFERRED is not held; imported as NOT DEFERRABLE"),
+    ("constraint option", "book.book_author_id_fkey", "MATCH FULL is not held; imported as MATCH SIMPLE"),
+    ("constraint option", "book.book_pkey", "INCLUDE (title) is not held; imported without them"),
+    ("constraint option", "book.book_editor_fkey", "NOT VALID is not held; imported as a validated constraint"),
+    ("constraint option", "book.book_pages_check", "NOT VALID is not held; imported as a validated constraint"),
+    (
+        "constraint option",
+        "book.book_deferred_fkey",
+        "DEFERRABLE INITIALLY DEFERRED is not held; imported as NOT DEFERRABLE",
+    ),
+    ("index option", "book.book_title_idx", "INCLUDE (pages) is not held; imported without them"),
+    (
+        "index option",
+        "book.book_sorted_idx",
+        "sort order pages DESC, title NULLS FIRST, author_id DESC NULLS LAST is not held; "
+        "imported ascending, nulls last",
+    ),
+    (
+        "index option",
+        "book.book_pattern_idx",
+        "operator class text_pattern_ops on title is not held; imported with the default",
+    ),
+    ("index option", "book.book_pages_key_idx", "NULLS NOT DISTINCT is not held; imported with NULLS DISTINCT"),
+    ("index option", "book.book_plain_idx", "sort order title DESC is not held; imported ascending, nulls last"),
+}
+
+
+def test_index_and_constraint_options_the_design_cannot_hold_are_each_named():
+    result = read_sql((DATA / "index_options.sql").read_text())
+    assert {(u.kind, u.name, u.detail) for u in result.unsupported} == INDEX_OPTIONS
+    book = table(result.snapshot, "book")
+    by_name = {
+        i["name"]: [f["field_name"] for fid in i["fields"] for f in book["fields"] if f["id"] == fid]
+        for i in book["indexes"]
+    }
+    assert by_name["book_title_idx"] == ["title"], "INCLUDE columns are not key columns"
+    assert by_name["book_sorted_idx"] == ["pages", "title", "author_id"]
+    assert [f["field_name"] for f in book["fields"] if f["id"] in book["primary_key"]["fields"]] == ["id"]

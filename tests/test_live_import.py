@@ -93,7 +93,7 @@ def test_reading_a_schema_takes_a_constant_number_of_queries(scratch):  # noqa: 
     assert counts[0] == counts[1] == 6
 
 
-@pytest.mark.parametrize("source", ["chinook", "shop", "unsupported"])
+@pytest.mark.parametrize("source", ["chinook", "shop", "unsupported", "index_options"])
 def test_a_pg_dump_of_a_schema_reads_like_the_live_schema(scratch, source):  # noqa: F811
     import shutil
     import subprocess
@@ -104,6 +104,7 @@ def test_a_pg_dump_of_a_schema_reads_like_the_live_schema(scratch, source):  # n
         "chinook": CHINOOK.read_text(encoding="utf-8"),
         "shop": SHOP_SQL,
         "unsupported": (DATA / "unsupported.sql").read_text(),
+        "index_options": (DATA / "index_options.sql").read_text(),
     }[source]
     schema = scratch.schema()
     scratch.run(schema, text)
@@ -134,3 +135,25 @@ def test_an_enum_is_read_from_its_own_schema_when_another_schema_has_one_of_the_
     for schema, labels in ((first, ["ok", "meh"]), (second, ["up", "down"])):
         (table,) = introspect(scratch.conn, schema)["tables"]
         assert table["fields"][1]["config"] == {"choices": labels}
+
+
+def test_enum_values_added_by_alter_type_read_the_same_from_the_file_and_the_database(scratch):  # noqa: F811
+    from tests.test_import_sql import ENUM_CHANGES_SQL
+
+    schema = scratch.schema()
+    scratch.run(schema, ENUM_CHANGES_SQL)
+    live = introspect_with_report(scratch.conn, schema).snapshot
+    from_file = read_sql(ENUM_CHANGES_SQL).snapshot
+    assert live["tables"] == from_file["tables"]
+    assert live["tables"][0]["fields"][1]["config"]["choices"] == ["blue", "meh", "ok", "happy", "ecstatic"]
+
+
+def test_live_import_names_index_and_constraint_options_like_the_sql_reader(scratch):  # noqa: F811
+    from tests.test_import_sql import INDEX_OPTIONS
+
+    text = (DATA / "index_options.sql").read_text()
+    schema = scratch.schema()
+    scratch.run(schema, text)
+    live = introspect_with_report(scratch.conn, schema)
+    assert {(u.kind, u.name, u.detail) for u in live.unsupported} == INDEX_OPTIONS
+    assert live.snapshot["tables"] == read_sql(text).snapshot["tables"], "INCLUDE columns are not read as keys"

@@ -3,7 +3,9 @@
 Tables, columns with settings, composite keys and indexes, refs with actions, text choices as enums
 (``<table>_<field>``), notes and the project. What DBML has no syntax for — CHECK constraints,
 many-to-many relationships, display names, lifecycle status, and the ids of a design drawn in
-Tablewright — goes in a ``// tablewright: {…}`` comment line above the table or ref. dbdiagram.io ignores
+Tablewright — goes in a ``// tablewright: {…}`` comment line above the table or ref. The project's table
+groups and sticky notes (``layout.groups`` / ``layout.notes``, see ``services.imports.with_canvas``) become
+``TableGroup`` and ``Note`` blocks. dbdiagram.io ignores
 comments; Tablewright's DBML import reads them back, so export → import gives the same ``schema_hash``.
 A multi-column UNIQUE constraint is a unique index whose note is ``unique constraint``.
 """
@@ -22,6 +24,8 @@ from .common import field_names, foreign_keys, many_to_many, prepare
 
 
 def dbml_string(text: str) -> str:
+    """A DBML string literal; a backslash is an escape there (dbdiagram.io and pydbml read ``\\`` as one)."""
+    text = text.replace("\\", "\\\\")
     if "\n" in text:
         return "'''" + text.replace("'''", "\\'''") + "'''"
     return "'" + text.replace("'", "\\'") + "'"
@@ -259,7 +263,26 @@ def to_dbml(snapshot: Snapshot) -> str:
             f"{arrow} {dbml_name(fk.ref_table['table_name'])}.{dbml_name(fk.ref_field['field_name'])}{suffix}\n"
         )
     out += plain_m2m.values()
+    out += _canvas(snap, generated_junctions)
     return "\n".join(out)
+
+
+def _canvas(snap: Snapshot, hidden: set[str]) -> list[str]:
+    """The project's table groups (``TableGroup name [color: #rrggbb] { table … }``) and sticky notes
+    (``Note note_1 { '…' }``), when the snapshot carries them (``layout.groups`` / ``layout.notes``)."""
+    layout = snap.get("layout") or {}
+    names = {t["id"]: t["table_name"] for t in snap["tables"] if t["id"] not in hidden}
+    out = []
+    for group in layout.get("groups") or []:
+        members = sorted(names[t] for t in group.get("tables", []) if t in names)
+        if not members:
+            continue  # DBML has no empty group
+        color = f" [color: {group['color']}]" if group.get("color") else ""
+        body = "".join(f"  {dbml_name(m)}\n" for m in members)
+        out.append(f"TableGroup {dbml_name(group['name'])}{color} {{\n{body}}}\n")
+    for n, note in enumerate(layout.get("notes") or [], start=1):
+        out.append(f"Note note_{n} {{\n  {dbml_string(note['text'])}\n}}\n")
+    return out
 
 
 register(

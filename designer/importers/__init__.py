@@ -38,6 +38,11 @@ class ImportResult:
     unsupported: list[Unsupported] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     source_format: str = ""
+    # Canvas layout the source carried (not schema, so not in the snapshot; ``apply_import`` creates them):
+    # table groups {"name", "color" ("#rrggbb" or None: the next default), "tables": [table_name, ...]}
+    # and free-standing notes {"name", "text"}.
+    groups: list[dict[str, Any]] = field(default_factory=list)
+    sticky_notes: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def table_names(self) -> list[str]:

@@ -88,6 +88,36 @@ class SchemaBuilder:
     def report(self, kind: str, name: str, detail: str) -> None:
         self.unsupported.append(Unsupported(kind, name, detail))
 
+    def report_options(
+        self,
+        kind: str,
+        where: str,
+        *,
+        include: list[str] = (),
+        sort: list[str] = (),
+        opclasses: list[str] = (),
+        nulls_not_distinct: bool = False,
+        deferrable: str = "",
+        not_valid: bool = False,
+        match_full: bool = False,
+    ) -> None:
+        """Name, one by one, the options of an index or constraint that the design cannot hold (the SQL and
+        the live readers word them alike, so a file and its database report the same objects)."""
+        if include:
+            self.report(kind, where, f"INCLUDE ({', '.join(include)}) is not held; imported without them")
+        if sort:
+            self.report(kind, where, f"sort order {', '.join(sort)} is not held; imported ascending, nulls last")
+        for opclass in opclasses:
+            self.report(kind, where, f"operator class {opclass} is not held; imported with the default")
+        if nulls_not_distinct:
+            self.report(kind, where, "NULLS NOT DISTINCT is not held; imported with NULLS DISTINCT")
+        if deferrable:
+            self.report(kind, where, f"{deferrable} is not held; imported as NOT DEFERRABLE")
+        if not_valid:
+            self.report(kind, where, "NOT VALID is not held; imported as a validated constraint")
+        if match_full:
+            self.report(kind, where, "MATCH FULL is not held; imported as MATCH SIMPLE")
+
     def add_table(self, name: str, description: str = "") -> TableDraft:
         table = TableDraft(name, description)
         self.tables[name] = table
@@ -358,6 +388,14 @@ class SchemaBuilder:
                 }
             )
         return rels
+
+
+def sort_text(column: str, descending: bool, nulls_first: bool) -> str:
+    """``column DESC`` / ``column NULLS FIRST`` … for a non-default index order; "" for the default."""
+    text = column + (" DESC" if descending else "")
+    if nulls_first != descending:
+        text += " NULLS FIRST" if nulls_first else " NULLS LAST"
+    return "" if text == column else text
 
 
 def _is_single_key(table: dict, field: dict) -> bool:

@@ -3,8 +3,9 @@
 Held by the model: tables and their notes, columns with settings (pk, not null, unique, increment,
 default, note, inline ref), composite primary keys and indexes (``indexes { (a, b) [pk | unique, name] }``),
 refs (``>``, ``<``, ``-`` with ``delete:``/``update:`` actions), enums (→ text with choices), the project
-name and note. Named in the report: many-to-many refs, table groups, sticky notes, expression and
-non-btree indexes, header colours, types without an equivalent.
+name and note; table groups (with their colour) and sticky notes become the canvas's groups and notes
+(``ImportResult.groups`` / ``sticky_notes``). Named in the report: expression and non-btree indexes,
+types without an equivalent; header colours and group notes are dropped with a note.
 
 A unique index whose note is exactly ``unique constraint`` is read as a table-level UNIQUE constraint:
 that is how the DBML exporter writes constraints, which DBML has no syntax for.
@@ -36,8 +37,15 @@ def read_dbml(text: str) -> ImportResult:
     except pyparsing.ParseBaseException as exc:
         raise ImportSyntaxError(_explain(exc), line=exc.lineno, column=exc.col) from exc
     except (dbml_errors.TableNotFoundError, dbml_errors.ColumnNotFoundError) as exc:
-        raise ImportSyntaxError(_missing_message(str(exc)), line=_line_of_missing(text, str(exc))) from exc
+        line, message = _locate_missing(text, str(exc))
+        raise ImportSyntaxError(message, line=line) from exc
     except (dbml_errors.DatabaseValidationError, dbml_errors.DBMLError, dbml_errors.DuplicateReferenceError) as exc:
+        group = re.match(r"TableGroup (.+) is already in the database", str(exc))
+        if group:
+            raise ImportSyntaxError(
+                f"TableGroup {group.group(1)} is defined twice: each table group may be defined only once.",
+                line=_line_of_second(text, "TableGroup", group.group(1)),
+            ) from exc
         raise ImportSyntaxError(
             f"{str(exc).rstrip('.')}: each table, enum and ref may be defined only once.",
             line=_line_of_duplicate(text, str(exc)),
@@ -49,7 +57,8 @@ class _DbmlReader:
     def __init__(self, db: Any) -> None:
         self.db = db
         self.b = SchemaBuilder("dbml")
-        self.enums = {e.name: [item.name for item in e.items] for e in db.enums}
+        # pydbml keeps a quoted enum value's escapes ("back\\slash"); dbdiagram.io reads them as one character
+        self.enums = {e.name: [_unescape(item.name) for item in e.items] for e in db.enums}
 
     def read(self) -> ImportResult:
         db, b = self.db, self.b
@@ -60,18 +69,42 @@ class _DbmlReader:
             self._table(table)
         for ref in db.refs:
             self._ref(ref)
-        for group in db.table_groups:
-            members = ", ".join(t.name for t in group.items)
-            b.report(
-                "table group", group.name, f"groups ({members}) are not held by the designer; tables imported ungrouped"
-            )
-        for sticky in getattr(db, "sticky_notes", []):
-            b.report("sticky note", sticky.name, "free-standing notes are not held by the designer; not imported")
         for enum in db.enums:
             b.notes.append(
                 f"enum {enum.name}: its columns become text with choices ({', '.join(self.enums[enum.name])})"
             )
-        return b.build()
+        result = b.build()
+        result.groups = self._groups(result)
+        for sticky in getattr(db, "sticky_notes", []):
+            text = str(sticky.text or "").strip()
+            if not text:
+                b.report("sticky note", sticky.name, "the note is empty; not imported")
+                continue
+            result.sticky_notes.append({"name": sticky.name, "text": text[:2000]})
+            b.notes.append(f"note {sticky.name}: becomes a note on the canvas (its name is not kept)")
+        return result
+
+    def _groups(self, result: ImportResult) -> list[dict[str, Any]]:
+        """``TableGroup name [color: #rrggbb] { table … }`` → the designer's table groups, over the tables
+        that were imported (a table skipped by the import is left out, and said so)."""
+        imported = set(result.table_names)
+        groups = []
+        for group in self.db.table_groups:
+            name = str(group.name).strip()[:80]
+            members = [t.name for t in group.items if t.name in imported]
+            left_out = [t.name for t in group.items if t.name not in imported]
+            if left_out:
+                self.b.notes.append(f"table group {name}: {', '.join(left_out)} not imported, so not in the group")
+            color = _color(getattr(group, "color", None))
+            if getattr(group, "color", None) and color is None:
+                self.b.notes.append(f"table group {name}: colour {group.color} is not #rrggbb; the default is used")
+            if getattr(group, "note", None) is not None and _note(group.note):
+                self.b.notes.append(f"table group {name}: its note is not kept")
+            if any(g["name"] == name for g in groups):
+                self.b.report("table group", name, "a group of that name is already defined; skipped")
+                continue
+            groups.append({"name": name, "color": color, "tables": members})
+        return groups
 
     def _table(self, table: Any) -> None:
         b = self.b
@@ -245,6 +278,18 @@ class _DbmlReader:
         b.notes.append(f"many-to-many ref {label}: generated junction table {junction}")
 
 
+def _unescape(text: str) -> str:
+    return re.sub(r"\\(.)", r"\1", text)
+
+
+def _color(color: str | None) -> str | None:
+    """A DBML colour (``#ABCDEF`` or ``#abc``) as the designer's ``#rrggbb``; None when it is not one."""
+    text = (color or "").strip().lower()
+    if re.fullmatch(r"#[0-9a-f]{3}", text):
+        text = "#" + "".join(c * 2 for c in text[1:])
+    return text if re.fullmatch(r"#[0-9a-f]{6}", text) else None
+
+
 def _note(note: Any) -> str:
     return str(getattr(note, "text", note) or "") if note is not None else ""
 
@@ -266,19 +311,69 @@ def _explain(exc: pyparsing.ParseBaseException) -> str:
     return f"{message.rstrip('.')}; {found}."
 
 
-def _missing_message(message: str) -> str:
-    return f"{message}. A ref must name a table and column defined in the file (table.column)."
+BLOCK = re.compile(r'^\s*(Table|TableGroup|Enum|Project|Note|indexes)\b\s*("[^"]*"|[^\s{\[]*)', re.IGNORECASE)
+STRINGS_AND_COMMENTS = re.compile(r"'''.*?'''|'(?:\\.|[^'\\])*'|//.*$")
 
 
-def _line_of_missing(text: str, message: str) -> int | None:
-    match = re.search(r"(?:Column|Table) (?:public\.)?(\S+) not present", message)
-    if not match:
-        return None
-    name = re.escape(match.group(1))
+def _blocks(text: str) -> list[tuple[int, str, str, str, str]]:
+    """(line number, block kind, block name, the enclosing table, code) for every line: which construct
+    each line belongs to, by following the braces (good enough to point at an error)."""
+    out, stack = [], []
     for number, line in enumerate(text.splitlines(), start=1):
-        if re.search(r"\bref\b", line, re.IGNORECASE) and re.search(rf"\.{name}\b|\b{name}\.", line):
-            return number
-    return None
+        code = STRINGS_AND_COMMENTS.sub("''", line)
+        match = BLOCK.match(code)
+        opens = match is not None and "{" in code
+        if opens:
+            kind, name = match.group(1).lower(), match.group(2).strip('"')
+            table = name if kind == "table" else (stack[-1][2] if stack else "")
+            stack.append((kind, name, table))
+        kind, name, table = stack[-1] if stack else ("", "", "")
+        out.append((number, kind, name, table, code))
+        for _ in range(code.count("}") - code.count("{") + (1 if opens else 0)):
+            if stack:
+                stack.pop()
+    return out
+
+
+def _locate_missing(text: str, message: str) -> tuple[int | None, str]:
+    """The line of the construct naming a table or column that is not defined, and a message worded for
+    that construct (a table group member, an index column, or a ref end)."""
+    lines = _blocks(text)
+    ref_message = f"{message}. A ref must name a table and column defined in the file (table.column)."
+    table = re.search(r"Table (?:public\.)?(\S+) not present", message)
+    index_column = re.search(r'column "([^"]+)" not defined', message)
+    column = re.search(r"Column (\S+) not present in table (\S+)", message)
+    if table:
+        name = table.group(1)
+        for number, kind, block, _table, code in lines:
+            if kind == "tablegroup" and code.strip().strip('"') in (name, f"public.{name}"):
+                return number, (
+                    f"TableGroup {block} lists table {name}, which is not defined in the file. "
+                    "A table group may list only tables defined in the file."
+                )
+    if index_column:  # pydbml: 'Cannot add index, column "x" not defined in table …'
+        name = index_column.group(1)
+        for number, kind, _block, owner, code in lines:
+            if kind == "indexes" and re.search(rf'(?<![\w."]){re.escape(name)}(?![\w"])|"{re.escape(name)}"', code):
+                return number, (
+                    f"An index of table {owner} names column {name}, which the table does not have. "
+                    "An index may name only the table's own columns."
+                )
+        return None, f"An index names column {name}, which its table does not have."
+    name = table.group(1) if table else column.group(1) if column else ""
+    if name:
+        for number, _kind, _block, _table, code in lines:
+            if re.search(r"\bref\b", code, re.IGNORECASE) and re.search(
+                rf"\.{re.escape(name)}\b|\b{re.escape(name)}\.", code
+            ):
+                return number, ref_message
+    return None, ref_message
+
+
+def _line_of_second(text: str, keyword: str, name: str) -> int | None:
+    pattern = re.compile(rf'^\s*{keyword}\s+"?{re.escape(name)}"?[\s{{\[]', re.IGNORECASE)
+    hits = [n for n, line in enumerate(text.splitlines(), start=1) if pattern.match(line)]
+    return hits[1] if len(hits) > 1 else None
 
 
 def _line_of_duplicate(text: str, message: str) -> int | None:

@@ -20,8 +20,8 @@ from pglast import ast, enums
 from pglast.enums import AlterTableType, ConstrType, ObjectType
 
 from . import ImportResult, ImportSyntaxError, line_and_column
-from .builder import ACTIONS, ColumnDraft, ForeignKeyDraft, SchemaBuilder, TableDraft
-from .pgtypes import expression_text, map_type, read_default, type_text
+from .builder import ACTIONS, ColumnDraft, ForeignKeyDraft, SchemaBuilder, TableDraft, sort_text
+from .pgtypes import columns_in, expression_text, map_type, read_default, type_text
 
 META_COMMAND = re.compile(r"^[ \t]*\\[^\n]*", re.MULTILINE)
 
@@ -67,6 +67,7 @@ class _SqlReader:
         self.schema = schema
         self.b = SchemaBuilder("sql")
         self.enums: dict[str, list[str]] = {}
+        self.enum_columns: dict[str, list[ColumnDraft]] = {}  # enum name -> the columns of that type (or a domain)
         self.domains: dict[str, ast.TypeName] = {}
         self.ignored: Counter[str] = Counter()
         self.sequences: dict[str, bool] = {}  # name -> owned by a column (then it is the column's, not an object)
@@ -86,6 +87,8 @@ class _SqlReader:
         for raw in statements:
             self.location = raw.stmt_location or 0
             self._statement(raw.stmt)
+        for name, values in self.enums.items():
+            self.b.notes.append(f"enum {name}: its columns become text with choices ({', '.join(values)})")
         for name, owned in self.sequences.items():
             if not owned:
                 self.b.report(
@@ -170,10 +173,22 @@ class _SqlReader:
         ctype, serial = map_type(col.typeName, enums_by_name=self.enums, domains=self.domains)
         draft = self.b.add_column(table, ColumnDraft(col.colname, ctype, required=bool(col.is_not_null)))
         where = f"{table.name}.{col.colname}"
+        enum = self._enum_of(col.typeName)
+        if enum is not None and ctype.config.get("choices") is not None:
+            self.enum_columns.setdefault(enum, []).append(draft)
         if col.collClause is not None:
             self.b.notes.append(f"{where}: COLLATE dropped")
+        keyed: list[list] = []  # [constraint, deferrable, initially deferred]: DEFERRABLE follows its constraint
         for con in col.constraints or ():
             kind = con.contype
+            if kind in (ConstrType.CONSTR_ATTR_DEFERRABLE, ConstrType.CONSTR_ATTR_DEFERRED) and keyed:
+                keyed[-1][1] = True
+                keyed[-1][2] = keyed[-1][2] or kind == ConstrType.CONSTR_ATTR_DEFERRED
+                continue
+            if kind in (ConstrType.CONSTR_ATTR_NOT_DEFERRABLE, ConstrType.CONSTR_ATTR_IMMEDIATE):
+                continue
+            if kind in (ConstrType.CONSTR_PRIMARY, ConstrType.CONSTR_UNIQUE, ConstrType.CONSTR_FOREIGN):
+                keyed.append([con, bool(con.deferrable), bool(con.initdeferred)])
             if kind == ConstrType.CONSTR_NOTNULL:
                 draft.required = True
             elif kind == ConstrType.CONSTR_NULL:
@@ -198,6 +213,8 @@ class _SqlReader:
                 )
             else:
                 self.b.report("column constraint", where, f"{kind.name} is not supported; skipped")
+        for con, deferrable, deferred in keyed:
+            self._constraint_options(table, con, [col.colname], deferrable=deferrable, deferred=deferred)
         if serial:
             draft.required = True
 
@@ -218,9 +235,53 @@ class _SqlReader:
         else:
             self.b.report("identity", where, "identity/sequence on a non-integer column is not supported; dropped")
 
-    def _table_constraint(self, table: TableDraft, con: ast.Constraint) -> None:
+    def _constraint_options(
+        self,
+        table: TableDraft,
+        con: ast.Constraint,
+        columns: list[str],
+        *,
+        deferrable: bool,
+        deferred: bool,
+        added_later: bool = False,
+    ) -> None:
+        """Report what the design cannot hold of a key, foreign key or check: INCLUDE, NULLS NOT DISTINCT,
+        DEFERRABLE, NOT VALID (only meaningful on ALTER TABLE), MATCH FULL."""
+        kind = con.contype
+        suffix = {
+            ConstrType.CONSTR_PRIMARY: "pkey",
+            ConstrType.CONSTR_UNIQUE: "key",
+            ConstrType.CONSTR_FOREIGN: "fkey",
+            ConstrType.CONSTR_CHECK: "check",
+        }.get(kind)
+        if suffix is None:
+            return
+        if kind == ConstrType.CONSTR_PRIMARY:
+            columns = []
+        elif kind == ConstrType.CONSTR_CHECK and not columns:
+            columns = columns_in(con.raw_expr)[:1]
+        name = con.conname or "_".join((table.name, *columns, suffix))[:63]
+        self.b.report_options(
+            "constraint option",
+            f"{table.name}.{name}",
+            include=[k.sval for k in con.including or ()],
+            nulls_not_distinct=bool(con.nulls_not_distinct),
+            deferrable=("DEFERRABLE INITIALLY DEFERRED" if deferred else "DEFERRABLE") if deferrable else "",
+            not_valid=added_later and bool(con.skip_validation),
+            match_full=con.fk_matchtype == "f",
+        )
+
+    def _table_constraint(self, table: TableDraft, con: ast.Constraint, *, added_later: bool = False) -> None:
         kind = con.contype
         keys = [k.sval for k in con.keys or ()]
+        self._constraint_options(
+            table,
+            con,
+            [k.sval for k in con.fk_attrs or ()] if kind == ConstrType.CONSTR_FOREIGN else keys,
+            deferrable=bool(con.deferrable or con.initdeferred),
+            deferred=bool(con.initdeferred),
+            added_later=added_later,
+        )
         if kind == ConstrType.CONSTR_PRIMARY:
             table.primary_key = (con.conname, keys)
         elif kind == ConstrType.CONSTR_UNIQUE:
@@ -290,7 +351,7 @@ class _SqlReader:
         sub = cmd.subtype
         column = table.columns.get(cmd.name) if cmd.name else None
         if sub == AlterTableType.AT_AddConstraint:
-            self._table_constraint(table, cmd.def_)
+            self._table_constraint(table, cmd.def_, added_later=True)
         elif sub == AlterTableType.AT_AddColumn:
             self._column(table, cmd.def_)
         elif sub in (AlterTableType.AT_ColumnDefault, AlterTableType.AT_SetNotNull, AlterTableType.AT_AddIdentity):
@@ -344,11 +405,83 @@ class _SqlReader:
             self.b.report("index", where, f"{stmt.accessMethod} indexes are not supported (only btree); skipped")
         else:
             table.indexes.append((stmt.idxname, [p.name for p in stmt.indexParams], bool(stmt.unique)))
+            self.b.report_options(
+                "index option",
+                where,
+                include=[p.name for p in stmt.indexIncludingParams or ()],
+                sort=[
+                    text
+                    for p in stmt.indexParams
+                    if (
+                        text := sort_text(
+                            p.name,
+                            p.ordering == enums.SortByDir.SORTBY_DESC,
+                            p.nulls_ordering == enums.SortByNulls.SORTBY_NULLS_FIRST
+                            or (
+                                p.ordering == enums.SortByDir.SORTBY_DESC
+                                and p.nulls_ordering != enums.SortByNulls.SORTBY_NULLS_LAST
+                            ),
+                        )
+                    )
+                ],
+                opclasses=[f"{p.opclass[-1].sval} on {p.name}" for p in stmt.indexParams if p.opclass],
+                nulls_not_distinct=bool(stmt.nulls_not_distinct),
+            )
+
+    def _enum_of(self, type_name: ast.TypeName) -> str | None:
+        """The enum a column type names, directly or through a domain (None: not an enum of the input)."""
+        names = [n.sval for n in type_name.names]
+        if len(names) > 1 and names[0] == "pg_catalog":
+            return None
+        base = names[-1].lower()
+        if base in self.enums:
+            return base
+        if base in self.domains:
+            return self._enum_of(self.domains[base])
+        return None
 
     def _on_CreateEnumStmt(self, stmt: ast.CreateEnumStmt) -> None:  # noqa: N802
         name = stmt.typeName[-1].sval
         self.enums[name] = [v.sval for v in stmt.vals or ()]
-        self.b.notes.append(f"enum {name}: its columns become text with choices ({', '.join(self.enums[name])})")
+
+    def _on_AlterEnumStmt(self, stmt: ast.AlterEnumStmt) -> None:  # noqa: N802
+        """``ALTER TYPE … ADD VALUE [IF NOT EXISTS] … [BEFORE|AFTER …]`` and ``RENAME VALUE … TO …``, replayed
+        on the enum and on the choices of every column already of that type, as PostgreSQL would."""
+        parts = [n.sval for n in stmt.typeName]
+        name = parts[-1]
+        if len(parts) > 1 and parts[-2] != self.schema:
+            self.ignored["ALTER TYPE in another schema"] += 1
+            return
+        values = self.enums.get(name)
+        if values is None:
+            raise self.fail(
+                f"ALTER TYPE names enum {name!r}, which was not created earlier in the input; "
+                "put its CREATE TYPE … AS ENUM first."
+            )
+        new = list(values)
+        if stmt.oldVal is not None:  # RENAME VALUE old TO new
+            if stmt.oldVal not in new:
+                raise self.fail(f"Enum {name} has no value {stmt.oldVal!r} to rename (it has {', '.join(new)}).")
+            if stmt.newVal in new:
+                raise self.fail(f"Enum {name} already has a value {stmt.newVal!r}.")
+            new[new.index(stmt.oldVal)] = stmt.newVal
+        elif stmt.newVal in new:
+            if stmt.skipIfNewValExists:
+                return
+            raise self.fail(f"Enum {name} already has a value {stmt.newVal!r} (write ADD VALUE IF NOT EXISTS).")
+        elif stmt.newValNeighbor is not None:
+            if stmt.newValNeighbor not in new:
+                where = "after" if stmt.newValIsAfter else "before"
+                raise self.fail(f"Enum {name} has no value {stmt.newValNeighbor!r} to add {stmt.newVal!r} {where}.")
+            at = new.index(stmt.newValNeighbor) + (1 if stmt.newValIsAfter else 0)
+            new.insert(at, stmt.newVal)
+        else:
+            new.append(stmt.newVal)
+        self.enums[name] = new
+        for column in self.enum_columns.get(name, []):
+            column.ctype.config["choices"] = list(new)
+            if stmt.oldVal is not None and column.default == stmt.oldVal:
+                column.default = stmt.newVal
 
     def _on_CreateDomainStmt(self, stmt: ast.CreateDomainStmt) -> None:  # noqa: N802
         name = stmt.domainname[-1].sval

@@ -28,7 +28,7 @@ import psycopg
 
 from designer.ddl.names import is_kept_column
 from designer.importers import ImportResult, ImportSyntaxError
-from designer.importers.builder import ACTIONS, ColumnDraft, ForeignKeyDraft, SchemaBuilder
+from designer.importers.builder import ACTIONS, ColumnDraft, ForeignKeyDraft, SchemaBuilder, sort_text
 from designer.importers.pgtypes import ColumnType, map_type, parse_expression, read_default, type_name_of
 from designer.schema.snapshot import Snapshot
 
@@ -67,7 +67,14 @@ SELECT con.conrelid, con.conname, con.contype,
        fc.relname, fn.nspname,
        ARRAY(SELECT a.attname FROM unnest(con.confkey) WITH ORDINALITY k(n, i)
                JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.n ORDER BY k.i),
-       con.confdeltype, con.confupdtype, con.convalidated, con.condeferrable
+       con.confdeltype, con.confupdtype, con.convalidated, con.condeferrable, con.condeferred, con.confmatchtype,
+       -- a key's index: its INCLUDE columns and NULLS NOT DISTINCT (PostgreSQL 15+; false before)
+       ARRAY(SELECT a.attname FROM pg_index ci CROSS JOIN LATERAL unnest(ci.indkey::int2[]) WITH ORDINALITY k(n, o)
+               JOIN pg_attribute a ON a.attrelid = ci.indrelid AND a.attnum = k.n
+              WHERE ci.indexrelid = con.conindid AND con.contype IN ('p', 'u') AND k.o > ci.indnkeyatts
+              ORDER BY k.o),
+       coalesce((SELECT (to_jsonb(ci) ->> 'indnullsnotdistinct')::boolean FROM pg_index ci
+                  WHERE ci.indexrelid = con.conindid AND con.contype IN ('p', 'u')), false)
   FROM pg_constraint con
   JOIN pg_class c ON c.oid = con.conrelid
   JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -79,9 +86,22 @@ SELECT con.conrelid, con.conname, con.contype,
 
 INDEXES = """
 SELECT i.indrelid, ic.relname, i.indisunique, am.amname, i.indexprs IS NOT NULL, i.indpred IS NOT NULL,
-       ARRAY(SELECT a.attname FROM unnest(i.indkey) WITH ORDINALITY k(n, o)
-               JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.n ORDER BY k.o),
-       pg_get_indexdef(i.indexrelid)
+       -- the key columns only (INCLUDE columns follow them in indkey)
+       ARRAY(SELECT a.attname FROM unnest(i.indkey::int2[]) WITH ORDINALITY k(n, o)
+               JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.n
+              WHERE k.o <= i.indnkeyatts ORDER BY k.o),
+       pg_get_indexdef(i.indexrelid),
+       ARRAY(SELECT a.attname FROM unnest(i.indkey::int2[]) WITH ORDINALITY k(n, o)
+               JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.n
+              WHERE k.o > i.indnkeyatts ORDER BY k.o),
+       -- per key column: DESC (indoption bit 1), NULLS FIRST (bit 2), a non-default operator class
+       ARRAY(SELECT ARRAY[a.attname, (k.opt & 1)::text, (k.opt & 2)::text,
+                          CASE WHEN opc.opcdefault THEN '' ELSE opc.opcname END]
+               FROM unnest(i.indkey::int2[], i.indoption::int2[], i.indclass::oid[]) WITH ORDINALITY k(n, opt, cls, o)
+               JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.n
+               JOIN pg_opclass opc ON opc.oid = k.cls
+              WHERE k.o <= i.indnkeyatts ORDER BY k.o),
+       coalesce((to_jsonb(i) ->> 'indnullsnotdistinct')::boolean, false)
   FROM pg_index i
   JOIN pg_class ic ON ic.oid = i.indexrelid
   JOIN pg_class c ON c.oid = i.indrelid
@@ -272,9 +292,9 @@ class _Catalog:
                     b.report("default", where, problem or "sequence default on a non-integer column; dropped")
                 else:
                     col.default = value
-        for relid, cname, contype, cols, expr, ftable, fschema, fcols, deltype, updtype, valid, deferrable in self.rows[
-            "constraints"
-        ]:
+        for row in self.rows["constraints"]:
+            relid, cname, contype, cols, expr, ftable, fschema, fcols, deltype, updtype, valid, deferrable = row[:12]
+            deferred, matchtype, include, nulls_not_distinct = row[12:]
             table = self.tables.get(relid)
             if table is None or any(map(is_kept_column, cols)):
                 continue
@@ -300,9 +320,18 @@ class _Catalog:
             else:
                 kind = {"x": "exclusion constraint", "t": "constraint trigger"}[contype]
                 b.report(kind, f"{table.name}.{cname}", "the designer cannot hold it; skipped")
-            if contype in "ufc" and (not valid or deferrable):
-                b.notes.append(f"{table.name}.{cname}: {'NOT VALID' if not valid else 'DEFERRABLE'} dropped")
-        for relid, iname, unique, method, has_exprs, has_pred, cols, indexdef in self.rows["indexes"]:
+            if contype in "pufc":
+                b.report_options(
+                    "constraint option",
+                    f"{table.name}.{cname}",
+                    include=list(include),
+                    nulls_not_distinct=nulls_not_distinct,
+                    deferrable=("DEFERRABLE INITIALLY DEFERRED" if deferred else "DEFERRABLE") if deferrable else "",
+                    not_valid=not valid,
+                    match_full=matchtype == "f",
+                )
+        for row in self.rows["indexes"]:
+            relid, iname, unique, method, has_exprs, has_pred, cols, indexdef, include, options, nnd = row
             table = self.tables.get(relid)
             if table is None or any(map(is_kept_column, cols)):
                 continue
@@ -315,4 +344,12 @@ class _Catalog:
                 b.report("index", where, f"{method} indexes are not supported (only btree); skipped")
             else:
                 table.indexes.append((iname, list(cols), unique))
+                b.report_options(
+                    "index option",
+                    where,
+                    include=list(include),
+                    sort=[t for col, desc, first, _o in options if (t := sort_text(col, desc != "0", first != "0"))],
+                    opclasses=[f"{opclass} on {col}" for col, _d, _f, opclass in options if opclass],
+                    nulls_not_distinct=nnd,
+                )
         return b.build()

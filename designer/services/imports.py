@@ -10,9 +10,11 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 
 from designer.importers import ImportResult, ImportSyntaxError, read
-from designer.models import Project, Role
+from designer.models import DataTable, Project, Role, StickyNote, TableGroup
+from designer.schema.snapshot import Snapshot
 
 from .permissions import require_role
 from .snapshots import import_snapshot
@@ -57,12 +59,94 @@ def _check_url(url: str) -> None:
         raise ValidationError({"source": [f"Give the server and the database name in the URL, like {example}."]})
 
 
+@transaction.atomic
 def apply_import(result: ImportResult, *, actor, project: Project | None = None, name: str | None = None) -> Project:
     """Write an import: a new project named ``name`` (default: the name the source gives), or the design of
-    ``project`` replaced. All or nothing."""
+    ``project`` replaced; then the table groups and notes the source carried. All or nothing."""
     if project is not None:
         require_role(project, actor, Role.EDITOR)
     snapshot = dict(result.snapshot)
     if project is None and not (name or (snapshot.get("project") or {}).get("name")):
         name = "Imported schema"
-    return import_snapshot(snapshot, actor=actor, project=project, name=name or None)
+    project = import_snapshot(snapshot, actor=actor, project=project, name=name or None)
+    _write_canvas(project, result, actor)
+    return project
+
+
+def _write_canvas(project: Project, result: ImportResult, actor) -> None:
+    """The import's table groups (a group of the same name is replaced) and sticky notes, placed clear of
+    the tables."""
+    from .layout import COLOR, GROUP_COLORS, NOTE_COLORS, new_table_position
+
+    tables = {t.table_name: t for t in DataTable.objects.filter(project=project)}
+    count = TableGroup.objects.filter(project=project).count()
+    for n, group in enumerate(result.groups):
+        color = str(group.get("color") or "").lower()
+        if not COLOR.match(color):
+            color = GROUP_COLORS[(count + n) % len(GROUP_COLORS)]
+        made, _created = TableGroup.objects.update_or_create(
+            project=project, name=group["name"].strip()[:80], defaults={"color": color}
+        )
+        made.tables.set([tables[t] for t in group["tables"] if t in tables])
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    for note in result.sticky_notes:
+        x, y = new_table_position(project)
+        StickyNote.objects.create(
+            project=project, text=note["text"][:2000], color=NOTE_COLORS[0], position_x=x, position_y=y, created_by=user
+        )
+
+
+def with_canvas(project: Project, snapshot: Snapshot) -> Snapshot:
+    """``snapshot`` with the project's table groups and sticky notes under ``layout`` (not hashed), for
+    exports that can say them (DBML ``TableGroup`` / ``Note``): ``layout.groups`` [{"name", "color",
+    "tables": [table id, ...]}] — only tables present in ``snapshot`` (e.g. a saved version) — and
+    ``layout.notes`` [{"text", "color"}]."""
+    doc = dict(snapshot)
+    layout = dict(doc.get("layout") or {})
+    present = {t["id"] for t in doc.get("tables", [])}
+    groups = []
+    for group in TableGroup.objects.filter(project=project).prefetch_related("tables").order_by("name"):
+        ids = sorted(str(t.uid) for t in group.tables.all() if str(t.uid) in present)
+        groups.append({"name": group.name, "color": group.color, "tables": ids})
+    layout["groups"] = groups
+    layout["notes"] = [
+        {"text": n.text, "color": n.color} for n in StickyNote.objects.filter(project=project).order_by("created_at")
+    ]
+    doc["layout"] = layout
+    return doc
+
+
+def replacement_summary(project: Project, result: ImportResult) -> dict[str, list]:
+    """What importing ``result`` into ``project`` does to its current design, matched by table name:
+    ``removed`` (tables there now that the import does not have), ``changed`` ((table, what changes) for
+    tables in both whose columns differ), ``added`` (new tables) and ``unchanged``."""
+    from .snapshots import project_snapshot
+
+    def columns(table: dict) -> dict[str, tuple]:
+        return {
+            f["field_name"]: (f["data_type"], f["config"], f["required"], f["unique"], f["default"])
+            for f in table["fields"]
+        }
+
+    now = {t["table_name"]: t for t in project_snapshot(project)["tables"] if t.get("status") != "deleted"}
+    new = {t["table_name"]: t for t in result.snapshot["tables"]}
+    changed, unchanged = [], []
+    for name in sorted(now.keys() & new.keys()):
+        before, after = columns(now[name]), columns(new[name])
+        what = []
+        if gone := [c for c in before if c not in after]:
+            what.append(f"removes {', '.join(gone)}")
+        if added := [c for c in after if c not in before]:
+            what.append(f"adds {', '.join(added)}")
+        if altered := [c for c in before if c in after and before[c] != after[c]]:
+            what.append(f"changes {', '.join(altered)}")
+        if what:
+            changed.append((name, "; ".join(what)))
+        else:
+            unchanged.append(name)
+    return {
+        "removed": sorted(now.keys() - new.keys()),
+        "changed": changed,
+        "added": sorted(new.keys() - now.keys()),
+        "unchanged": unchanged,
+    }

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET
 from designer.exporters import FORMATS
 from designer.models import SchemaVersion
 from designer.schema.snapshot import canonicalize
+from designer.services.imports import with_canvas
 from designer.services.snapshots import project_snapshot
 
 from .projects import get_project_for
@@ -26,7 +27,9 @@ def export_download(request: HttpRequest, slug: str, key: str, number: int | Non
     else:
         version = get_object_or_404(SchemaVersion, project=project, version_number=number)
         snapshot, stem = canonicalize(version.schema_snapshot), f"{project.slug}-v{number}"
-    response = HttpResponse(fmt.render(snapshot), content_type=f"{fmt.content_type}; charset=utf-8")
+    response = HttpResponse(
+        fmt.render(with_canvas(project, snapshot)), content_type=f"{fmt.content_type}; charset=utf-8"
+    )
     filename = "models.py" if key == "django" else f"{stem}.{fmt.extension}"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

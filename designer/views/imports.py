@@ -14,11 +14,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_GET, require_POST
 
 from designer.importers import ImportResult, Unsupported, formats
 from designer.models import Project
-from designer.services.imports import apply_import, read_import
+from designer.services.imports import apply_import, read_import, replacement_summary
 from designer.services.permissions import can_edit
 
 from .projects import get_project_for
@@ -26,6 +27,7 @@ from .projects import get_project_for
 SESSION_KEY = "designer.imports"
 MAX_PENDING = 3
 MAX_UPLOAD_BYTES = 5_000_000
+SHOW_OPEN = 20  # the not-imported list starts open up to this many objects, folded above it
 
 
 def _target(request: HttpRequest, slug: str | None) -> Project | None:
@@ -101,7 +103,13 @@ def preview(request: HttpRequest, slug: str | None = None) -> HttpResponse:
         return _form_errors(request, _context(request, project, form=form, errors=errors))
     token = _remember(request, result)
     context = _context(
-        request, project, form=form, result=result, token=token, name=_name_of(result) or "Imported schema"
+        request,
+        project,
+        form=form,
+        result=result,
+        token=token,
+        name=_name_of(result) or "Imported schema",
+        replacing=replacement_summary(project, result) if project is not None else None,
     )
     template = "designer/import.html#import-preview" if request.htmx else "designer/import.html"
     return render(request, template, context)
@@ -119,7 +127,15 @@ def confirm(request: HttpRequest, slug: str | None = None) -> HttpResponse:
     except ValidationError as exc:
         errors = exc.message_dict if hasattr(exc, "error_dict") else {"general": exc.messages}
         name = request.POST.get("name", "")
-        context = _context(request, project, result=result, token=request.POST["token"], name=name, errors=errors)
+        context = _context(
+            request,
+            project,
+            result=result,
+            token=request.POST["token"],
+            name=name,
+            errors=errors,
+            replacing=replacement_summary(project, result) if project is not None else None,
+        )
         template = "designer/import.html#import-preview" if request.htmx else "designer/import.html"
         return render(request, template, context, status=422)
     _forget(request, request.POST["token"])
@@ -137,9 +153,17 @@ def _tell(request: HttpRequest, result: ImportResult, project: Project) -> None:
     count = len(result.snapshot["tables"])
     messages.success(request, f"Imported {count} table{'s' if count != 1 else ''} into {project.name}.")
     if result.unsupported:
-        shown = "; ".join(str(u) for u in result.unsupported[:20])
-        more = f"; and {len(result.unsupported) - 20} more" if len(result.unsupported) > 20 else ""
-        messages.warning(request, f"Not imported ({len(result.unsupported)}): {shown}{more}.")
+        # every object, however many: a collapsible list (open when short), escaped item by item
+        items = format_html_join("", "<li>{}</li>", ((str(u),) for u in result.unsupported))
+        messages.warning(
+            request,
+            format_html(
+                '<details class="not-imported"{}><summary>Not imported ({})</summary><ul>{}</ul></details>',
+                " open" if len(result.unsupported) <= SHOW_OPEN else "",
+                len(result.unsupported),
+                items,
+            ),
+        )
 
 
 def _form_errors(request: HttpRequest, context: dict) -> HttpResponse:
@@ -166,6 +190,8 @@ def _remember(request: HttpRequest, result: ImportResult) -> str:
         "unsupported": [[u.kind, u.name, u.detail] for u in result.unsupported],
         "notes": result.notes,
         "format": result.source_format,
+        "groups": result.groups,
+        "sticky_notes": result.sticky_notes,
     }
     request.session[SESSION_KEY] = pending
     return token
@@ -175,7 +201,14 @@ def _recall(request: HttpRequest, token: str) -> ImportResult | None:
     data = request.session.get(SESSION_KEY, {}).get(token)
     if data is None:
         return None
-    return ImportResult(data["snapshot"], [Unsupported(*u) for u in data["unsupported"]], data["notes"], data["format"])
+    return ImportResult(
+        data["snapshot"],
+        [Unsupported(*u) for u in data["unsupported"]],
+        data["notes"],
+        data["format"],
+        groups=data.get("groups", []),
+        sticky_notes=data.get("sticky_notes", []),
+    )
 
 
 def _forget(request: HttpRequest, token: str) -> None:

@@ -8,6 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from designer.exporters import FORMATS
 from designer.models import SchemaVersion
 from designer.services import versions as version_service
 from designer.services.deploy import can_deploy
@@ -48,6 +49,7 @@ def version_list(request: HttpRequest, slug: str) -> HttpResponse:
         "can_edit": can_edit(project, request.user),
         "can_deploy": can_deploy(request.user),
         "errors": errors,
+        "formats": sorted(FORMATS.values(), key=lambda f: f.label),
     }
     return render(request, "designer/versions.html", context, status=422 if errors else 200)
 

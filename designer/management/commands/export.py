@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from designer.exporters import FORMATS
 from designer.models import SchemaVersion
 from designer.schema.snapshot import canonicalize
+from designer.services.imports import with_canvas
 from designer.services.snapshots import project_snapshot
 
 from ._project import find_project
@@ -34,7 +35,7 @@ class Command(BaseCommand):
             if version is None:
                 raise CommandError(f"Project {found.name!r} has no version {number}.")
             snapshot = canonicalize(version.schema_snapshot)
-        text = FORMATS[fmt].render(snapshot)
+        text = FORMATS[fmt].render(with_canvas(found, snapshot))
         if output:
             Path(output).write_text(text, encoding="utf-8")
             self.stderr.write(f"Wrote {output} ({FORMATS[fmt].label})")
