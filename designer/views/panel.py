@@ -141,6 +141,7 @@ def panel_context(request: HttpRequest, table: DataTable, **extra) -> dict:
         "read_only": not editable,
         "lock": lock,
         "can_force": role_of(project, request.user) == Role.OWNER or request.user.is_staff,
+        "hard_delete_refusal": lambda: table_service.hard_delete_refusal(table),  # only read for a Draft table
         "type_choices": TYPE_CHOICES,
         "actions": ACTIONS,
         "relationship_types": RelationshipType.choices,
@@ -265,7 +266,10 @@ def table_status(request: HttpRequest, slug: str, table_id) -> HttpResponse:
 def table_delete(request: HttpRequest, slug: str, table_id) -> HttpResponse:
     table = get_table(request, slug, table_id)
     pk, name = table.pk, table.table_name
-    removed = table_service.delete_table(table, actor=request.user, **lock_args(request))
+    try:
+        removed = table_service.delete_table(table, actor=request.user, **lock_args(request))
+    except ValidationError as exc:
+        return _form_error(request, table, "table-form", exc, {"table_name", "name", "description"})
     note = f" with relationships {', '.join(removed)}" if removed else ""
     response = HttpResponse(f'<p role="status" class="muted">Deleted table {name}{note}.</p>')
     retarget(response, "#panel")
@@ -355,7 +359,11 @@ def field_move(request: HttpRequest, slug: str, table_id, field_id) -> HttpRespo
     to = at - 1 if request.POST.get("direction") == "up" else at + 1
     if 0 <= to < len(order):
         order[at], order[to] = order[to], order[at]
-        field_service.reorder_fields(table, actor=request.user, field_ids=order, **lock_args(request))
+        try:
+            field_service.reorder_fields(table, actor=request.user, field_ids=order, **lock_args(request))
+        except ValidationError as exc:
+            errors = {"field": [m for ms in error_dict(exc, set()).values() for m in ms]}
+            return _fields_section(request, table, status=422, errors=errors, error_field=field_id)
     return diagram_changed(_fields_section(request, table), tables=[table.pk])
 
 

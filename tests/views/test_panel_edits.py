@@ -207,6 +207,78 @@ def test_reorder_fields_up_and_down(owner_client, shop):
     assert names == ["id", "total", "customer_id"]
 
 
+def test_reorder_refused_because_a_field_arrived_meanwhile_answers_422_with_the_message(
+    owner_client, shop, monkeypatch
+):
+    """Someone adds a field between the move's read of the order and its write: the service refuses the stale
+    order (ValidationError), and the user gets the fields section with the reason, not a server error."""
+    from designer.services import fields as field_service
+
+    orders = shop["orders"]
+    total = DataField.objects.get(table=orders, field_name="total")
+    real_reorder = field_service.reorder_fields
+
+    def reorder_after_a_concurrent_add(table, **kwargs):
+        DataField.objects.create(table=table, field_name="late_arrival", name="late_arrival", data_type="text")
+        return real_reorder(table, **kwargs)
+
+    monkeypatch.setattr(field_service, "reorder_fields", reorder_after_a_concurrent_add)
+    response = post(
+        owner_client, url(shop["project"], "tables", orders.pk, "fields", total.pk, "move"), {"direction": "up"}
+    )
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert html.lstrip().startswith('<section id="fields-section"')
+    row = re.search(r'<li id="field-%s".*?</li>' % total.pk, html, re.S).group(0)
+    assert "every field of the table exactly once" in row, "the message is beside the field that was moved"
+    assert "late_arrival" in html, "the section shows the fields as they are now"
+    names = list(
+        orders.fields.exclude(field_name="late_arrival").order_by("sort_order").values_list("field_name", flat=True)
+    )
+    assert names == ["id", "customer_id", "total"], "nothing moved"
+
+
+# --- lifecycle: Delete is a hard delete only for a Draft, never deployed table ------------------------
+def _activate(table, owner, locked):
+    from designer.services import tables
+
+    with locked([table], owner):  # a deploy's move, done here by the service
+        tables.transition_table(table, actor=owner, status="active", by_deploy=True)
+    table.refresh_from_db()
+
+
+def test_draft_table_panel_offers_delete(owner_client, shop):
+    html = owner_client.get(url(shop["project"], "tables", shop["orders"].pk, "")).content.decode()
+    form = re.search(r'<form id="table-form".*?</form>', html, re.S).group(0)
+    assert ">Delete</button>" in form and "/delete" in form and "Deprecate" not in form
+
+
+def test_active_table_is_deprecated_then_soft_deleted_from_the_panel_not_removed(owner_client, shop, owner, locked):
+    project, orders = shop["project"], shop["orders"]
+    _activate(orders, owner, locked)
+    html = owner_client.get(url(project, "tables", orders.pk, "")).content.decode()
+    form = re.search(r'<form id="table-form".*?</form>', html, re.S).group(0)
+    assert ">Deprecate</button>" in form and "/delete" not in form, "no hard delete for an Active table"
+    assert '"status": "deprecated"' in form
+
+    refused = post(owner_client, url(project, "tables", orders.pk, "delete"), {})
+    assert refused.status_code == 422
+    assert "Deprecate it, then mark it Deleted" in refused.content.decode()
+    assert DataTable.objects.filter(pk=orders.pk).exists()
+
+    deprecated = post(owner_client, url(project, "tables", orders.pk, "status"), {"status": "deprecated"})
+    assert deprecated.status_code == 200
+    form = re.search(r'<form id="table-form".*?</form>', deprecated.content.decode(), re.S).group(0)
+    assert '"status": "deleted"' in form and ">Delete</button>" in form and "/delete" not in form
+
+    deleted = post(owner_client, url(project, "tables", orders.pk, "status"), {"status": "deleted"})
+    assert deleted.status_code == 200
+    orders.refresh_from_db()
+    assert orders.status == "deleted", "soft deleted: still in the design, with its fields and relationships"
+    assert orders.fields.count() == 3 and TableRelationship.objects.filter(target_table=orders).exists()
+    assert hx_events(deleted)["diagram-changed"]["removed"] == [str(orders.pk)]
+
+
 # --- relationships --------------------------------------------------------------------------------
 def test_add_relationship_creates_the_foreign_key_column(owner_client, shop, owner, locked):
     from designer.services import fields, tables
