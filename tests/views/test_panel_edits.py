@@ -229,7 +229,7 @@ def test_reorder_refused_because_a_field_arrived_meanwhile_answers_422_with_the_
     assert response.status_code == 422
     html = response.content.decode()
     assert html.lstrip().startswith('<section id="fields-section"')
-    row = re.search(r'<li id="field-%s".*?</li>' % total.pk, html, re.S).group(0)
+    row = re.search(rf'<li id="field-{total.pk}".*?</li>', html, re.S).group(0)
     assert "every field of the table exactly once" in row, "the message is beside the field that was moved"
     assert "late_arrival" in html, "the section shows the fields as they are now"
     names = list(
