@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import xml.etree.ElementTree as ET
 
@@ -154,3 +155,128 @@ def test_big_design_switches_to_names_only_far_out_and_culls_off_screen_boxes(pa
     page.get_by_role("button", name="Fit").click()
     page.wait_for_timeout(200)
     assert page.locator("#canvas g.tbl.culled").count() == 0
+
+
+# --- Done when: Chinook by hand in the browser ------------------------------------------------------
+CHINOOK_TABLES = {  # table: [(field, type, options)]; the first field is the primary key
+    "artist": [("artist_id", "integer", {}), ("name", "varchar", {"Length": "120"})],
+    "genre": [("genre_id", "integer", {})],
+    "media_type": [("media_type_id", "integer", {})],
+    "playlist": [("playlist_id", "integer", {})],
+    "employee": [("employee_id", "integer", {}), ("last_name", "varchar", {"Length": "20"})],
+    "customer": [("customer_id", "integer", {})],
+    "album": [("album_id", "integer", {}), ("title", "varchar", {"Length": "160"})],
+    "track": [("track_id", "integer", {}), ("name", "varchar", {"Length": "200"})],
+    "invoice": [("invoice_id", "integer", {}), ("total", "decimal", {"Precision": "10", "Scale": "2"})],
+    "invoice_line": [("invoice_line_id", "integer", {})],
+    "playlist_track": [],
+}
+CHINOOK_FOREIGN_KEYS = [  # (table holding the key, its column, referenced table, required)
+    ("album", "artist_id", "artist", True),
+    ("customer", "support_rep_id", "employee", False),
+    ("employee", "reports_to", "employee", False),
+    ("invoice", "customer_id", "customer", True),
+    ("invoice_line", "invoice_id", "invoice", True),
+    ("invoice_line", "track_id", "track", True),
+    ("playlist_track", "playlist_id", "playlist", True),
+    ("playlist_track", "track_id", "track", True),
+    ("track", "album_id", "album", False),
+    ("track", "genre_id", "genre", False),
+    ("track", "media_type_id", "media_type", True),
+]
+
+
+def open_from_list(page, table: str) -> None:
+    """Choose the table in the list and wait for its panel (a fresh one, even if it was open already)."""
+    panel_url = re.compile(r"/tables/[0-9a-f-]{36}/(\?|$)")
+    with page.expect_response(lambda r: r.request.method == "GET" and panel_url.search(r.url) and r.ok):
+        page.get_by_role("complementary", name="Tables").get_by_role("button", name=table, exact=True).click()
+    page.get_by_role("region", name=re.compile(rf"^{table} ")).wait_for()
+
+
+def box_rects(page) -> dict[str, dict]:
+    return page.evaluate(
+        """() => Object.fromEntries([...document.querySelectorAll('#canvas g[data-table]')].map((g) => {
+             const r = g.querySelector('rect.box').getBoundingClientRect();
+             return [g.dataset.table, {x: r.x, y: r.y, w: r.width, h: r.height}];
+           }))"""
+    )
+
+
+def _overlap(a: dict, b: dict) -> bool:
+    return (
+        a["x"] < b["x"] + b["w"] and b["x"] < a["x"] + a["w"] and a["y"] < b["y"] + b["h"] and b["y"] < a["y"] + a["h"]
+    )
+
+
+def test_new_user_designs_chinook_by_hand_and_auto_arrange_leaves_no_overlaps(page, live_server_url, login):
+    import time
+
+    started = time.monotonic()
+    login("newbie")
+    page.get_by_label("Project name").fill("Chinook")
+    page.get_by_role("button", name="New project").click()
+    page.wait_for_url(re.compile(r"/projects/chinook/$"))
+    page.locator("#designer[data-ready='1']").wait_for()
+
+    for table, columns in CHINOOK_TABLES.items():
+        adder = page.get_by_role("complementary", name="Tables")
+        adder.get_by_label("Table name").fill(table)
+        adder.get_by_role("button", name="Add table").click()
+        page.get_by_role("region", name=re.compile(rf"^{table} ")).wait_for()
+        for n, (column, type_, options) in enumerate(columns):
+            form = page.get_by_role("form", name="Add field")
+            form.get_by_label("Field name").fill(column)
+            form.get_by_label("Type", exact=True).select_option(type_)
+            for label, value in options.items():
+                form.get_by_label(label, exact=True).fill(value)
+            if n == 0:
+                form.get_by_label("Primary key").check()
+            form.get_by_role("button", name="Add field").click()
+            page.get_by_role("region", name="Fields").get_by_role("listitem").filter(
+                has=page.get_by_text(column, exact=True)
+            ).wait_for()
+
+    for table, column, referenced, required in CHINOOK_FOREIGN_KEYS:
+        open_from_list(page, table)
+        form = page.get_by_role("form", name="Add relationship")
+        form.get_by_label("References (table.field)").select_option(label=f"{referenced}.{referenced}_id")
+        form.get_by_label("New field name").fill(column)
+        if required:
+            form.get_by_label("New field is required").check()
+        form.get_by_role("button", name="Add relationship").click()
+        page.locator(f'#canvas g[data-relationship="{referenced}.{referenced}_id->{table}.{column}"]').wait_for(
+            state="attached"
+        )
+
+    open_from_list(page, "playlist_track")  # its key is both foreign keys
+    pk = page.get_by_role("form", name="Primary key")
+    pk.get_by_label("playlist_id").check()
+    pk.get_by_label("track_id").check()
+    pk.get_by_role("button", name="Save").click()
+    page.get_by_role("status").filter(has_text="Saved the primary key.").first.wait_for()
+
+    page.evaluate("window.redraws = 0; document.addEventListener('tw:diagram-redrawn', () => window.redraws++)")
+    page.get_by_role("button", name="Auto-arrange").click()
+    page.wait_for_function("window.redraws > 0")
+    page.wait_for_timeout(100)
+    assert page.locator("#canvas g[data-table]").count() == 11
+    assert page.locator("#canvas g[data-relationship]").count() == 11
+    rects = box_rects(page)
+    assert sorted(rects) == sorted(CHINOOK_TABLES)
+    assert all(r["w"] > 0 and r["h"] > 0 for r in rects.values()), "every box is drawn after Fit"
+    clashes = [(a, b) for a, b in itertools.combinations(rects, 2) if _overlap(rects[a], rects[b])]
+    assert clashes == [], f"overlapping boxes after Auto-arrange: {clashes}"
+    project = Project.objects.get(slug="chinook")
+    assert DataTable.objects.filter(project=project).count() == 11
+    assert project.relationships.count() == 11
+
+    # Focus: one table with its direct neighbours only
+    open_from_list(page, "album")
+    page.get_by_role("link", name="Focus").click()
+    page.wait_for_url(re.compile(r"focus=album"))
+    page.locator("#designer[data-ready='1']").wait_for()
+    shown = {g.get_attribute("data-table") for g in page.locator("#canvas g[data-table]").all()}
+    assert shown == {"album", "artist", "track"}
+    assert page.js_errors == []
+    assert time.monotonic() - started < 120, "designing Chinook by hand stays quick"
