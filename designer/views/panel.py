@@ -27,7 +27,16 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from designer.forms import ACTIONS, TYPE_CHOICES, checked, error_dict, field_changes, field_kwargs, type_choice
+from designer.forms import (
+    ACTIONS,
+    TYPE_CHOICES,
+    checked,
+    error_dict,
+    field_changes,
+    field_error_dict,
+    field_kwargs,
+    type_choice,
+)
 from designer.models import DataField, DataTable, Role, TableConstraint, TableIndex, TableRelationship
 from designer.models.relationship import RelationshipType
 from designer.schema.types import type_label
@@ -300,7 +309,9 @@ def field_create(request: HttpRequest, slug: str, table_id) -> HttpResponse:
     try:
         field_service.create_field(table, actor=request.user, **field_kwargs(request.POST), **lock_args(request))
     except ValidationError as exc:
-        return _fields_section(request, table, status=422, errors=error_dict(exc, FIELD_INPUTS), fv=request.POST.dict())
+        return _fields_section(
+            request, table, status=422, errors=field_error_dict(exc, FIELD_INPUTS), fv=request.POST.dict()
+        )
     return diagram_changed(_fields_section(request, table), tables=[table.pk])
 
 
@@ -323,7 +334,7 @@ def field_edit(request: HttpRequest, slug: str, table_id, field_id) -> HttpRespo
         )
     except ValidationError as exc:
         field.refresh_from_db()
-        errors = error_dict(exc, FIELD_INPUTS)
+        errors = field_error_dict(exc, FIELD_INPUTS)
         return render(
             request,
             f"{PANEL}#field-form",

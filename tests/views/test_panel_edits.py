@@ -135,7 +135,11 @@ def test_add_field_with_type_options(owner_client, shop):
         ({"field_name": "Bad Name"}, "field_name", "Field name"),
         ({"field_name": "customer_id"}, "field_name", "already has a field named"),
         ({"data_type": "integer", "default_value": "abc"}, "default_value", "not valid for a integer field"),
-        ({"data_type": "decimal", "precision": "4", "scale": "6"}, "choices", "cannot exceed precision"),
+        ({"data_type": "decimal", "precision": "4", "scale": "6"}, "scale", "cannot exceed precision"),
+        ({"data_type": "decimal", "scale": "2"}, "precision", "needs a precision"),
+        ({"data_type": "decimal", "precision": "0"}, "precision", "precision must be between"),
+        ({"data_type": "varchar", "max_length": "0"}, "max_length", "max_length must be between"),
+        ({"data_type": "varchar", "max_length": "3", "choices": "a, long"}, "choices", "every choice must fit"),
         ({"data_type": "boolean", "default_value": "maybe"}, "default_value", "expected true or false"),
     ],
 )
@@ -145,6 +149,35 @@ def test_add_field_refusals_show_beside_the_input(owner_client, shop, data, inpu
     html = response.content.decode()
     assert message in error_beside(html, input_name)
     assert f'value="{data.get("field_name", "note")}"' in html, "the typed field name is kept"
+
+
+def test_scale_over_precision_is_shown_beside_scale_in_the_add_and_the_edit_form(owner_client, shop):
+    orders = shop["orders"]
+    bad = {**FIELD, "data_type": "decimal", "precision": "4", "scale": "6"}
+    html = post(owner_client, url(shop["project"], "tables", orders.pk, "fields/"), bad).content.decode()
+    scale = re.search(r'<input id="f-new-scale"[^>]*>', html).group(0)
+    assert 'aria-invalid="true"' in scale and 'aria-describedby="f-new-scale-err"' in scale
+    assert re.search(r'<ul class="errorlist" role="alert" id="f-new-scale-err"><li>decimal scale \(6\)', html)
+    assert 'aria-invalid="true"' not in re.search(r'<input id="f-new-prec"[^>]*>', html).group(0)
+    assert 'value="6"' in scale, "what the user typed is kept"
+
+    total = DataField.objects.get(table=orders, field_name="total")
+    edit = {"field_name": "total", "data_type": "decimal", "precision": "4", "scale": "6"}
+    response = post(owner_client, url(shop["project"], "tables", orders.pk, "fields", total.pk, ""), edit)
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert f'aria-describedby="f-{total.pk}-scale-err"' in html and f'id="f-{total.pk}-scale-err"' in html
+    assert "cannot exceed precision" in error_beside(html, "scale")
+
+
+def test_add_field_form_labels_of_the_contract_name_one_input_each(owner_client, shop):
+    """get_by_label("Type") and the other contract names find one element in the Add field form."""
+    html = owner_client.get(url(shop["project"], "tables", shop["orders"].pk, "")).content.decode()
+    form = re.search(r'<form id="add-field".*?</form>', html, re.S).group(0)
+    names = re.findall(r"<label[^>]*>(.*?)</label>", form, re.S) + re.findall(r'aria-label="([^"]*)"', form)
+    names = [re.sub(r"<[^>]+>", "", n).strip() for n in names]
+    for contract in ("Field name", "Type", "Required", "Default"):
+        assert [n for n in names if contract.lower() in n.lower()] == [contract], names
 
 
 def test_edit_field_renames_and_changes_type(owner_client, shop):
