@@ -312,6 +312,47 @@ def test_active_table_is_deprecated_then_soft_deleted_from_the_panel_not_removed
     assert hx_events(deleted)["diagram-changed"]["removed"] == [str(orders.pk)]
 
 
+@pytest.mark.postgres
+def test_deployed_table_back_in_draft_is_not_hard_deleted(owner_client, shop, owner, make_user, locked):
+    """A Draft table that is deployed (edited after its deploy) keeps its lifecycle: no outright delete."""
+    import psycopg
+    from django.conf import settings
+    from django.contrib.auth.models import Permission
+
+    from designer.services import deploy as deploy_service
+    from designer.services import tables
+    from tests.pg_scratch import deploy_url, drop_schema_and_kept
+
+    project, orders = shop["project"], shop["orders"]
+    deployer = make_user("dora", staff=True)
+    deployer.user_permissions.add(Permission.objects.get(codename="deploy_project"))
+    deploy_url()
+
+    def drop_target():
+        with psycopg.connect(settings.DEPLOY_DATABASE_URL, autocommit=True) as conn:
+            drop_schema_and_kept(conn, deploy_service.schema_name(project))
+
+    drop_target()
+    try:
+        run = deploy_service.deploy(project, actor=deployer)
+        assert run.status == "succeeded", run.error or run.verification
+        orders.refresh_from_db()
+        assert orders.status == "active"
+        with locked([orders], owner):
+            tables.transition_table(orders, actor=owner, status="draft")
+        orders.refresh_from_db()
+        assert tables.is_deployed(orders) and orders.status == "draft"
+
+        html = owner_client.get(url(project, "tables", orders.pk, "")).content.decode()
+        form = re.search(r'<form id="table-form".*?</form>', html, re.S).group(0)
+        assert "/delete" not in form and "orders is deployed" in form, "the panel says why there is no Delete"
+        refused = post(owner_client, url(project, "tables", orders.pk, "delete"), {})
+        assert refused.status_code == 422 and "orders is deployed" in refused.content.decode()
+        assert DataTable.objects.filter(pk=orders.pk).exists()
+    finally:
+        drop_target()
+
+
 # --- relationships --------------------------------------------------------------------------------
 def test_add_relationship_creates_the_foreign_key_column(owner_client, shop, owner, locked):
     from designer.services import fields, tables
