@@ -413,5 +413,12 @@ def test_dragging_a_group_label_moves_its_tables(page, live_server_url, login):
     assert shifts["customers"] == pytest.approx(shifts["orders"], abs=1.5), "the group's tables move together"
     assert shifts["customers"] == pytest.approx((120, 150), abs=6), "as far as the label was dragged"
     assert after["products"] == boxes["products"], "a table outside the group stays"
+
+    page.get_by_role("button", name="Table products, Draft").focus()
+    page.keyboard.press("Enter")
+    page.get_by_role("region", name=re.compile(r"^products ")).wait_for()
+    label.focus()
+    page.keyboard.press("Enter")  # a group's name opens what a click opens
+    page.get_by_role("heading", name="Groups and notes").wait_for()
     stored = dict(DataTable.objects.filter(project=project).values_list("table_name", "position_x"))
     assert stored["customers"] != 60 and stored["products"] == 700
