@@ -86,6 +86,29 @@ def error_dict(exc: ValidationError | PermissionDenied, inputs: set[str], rename
     return out
 
 
+# A type-option message names the option it is about (designer/schema/types.py): shown beside that input.
+OPTION_MESSAGES = [
+    ("max_length", "max_length"),
+    ("every choice must fit max_length", "choices"),
+    ("choices", "choices"),
+    ("precision", "precision"),
+    ("decimal scale needs a precision", "precision"),
+    ("decimal scale", "scale"),
+    ("scale", "scale"),
+    ("identity", "identity"),
+]
+
+
+def field_error_dict(exc: ValidationError | PermissionDenied, inputs: set[str]) -> dict[str, list[str]]:
+    """Like :func:`error_dict` for the field form, with each type-option message beside its option's input
+    (Length, Precision, Scale, Choices, Identity); one naming no option stays under the options."""
+    out = error_dict(exc, inputs | {"field_config"})
+    for message in out.pop("field_config", []):
+        key = next((key for prefix, key in OPTION_MESSAGES if message.startswith(prefix)), "field_config")
+        out.setdefault(key, []).append(message)
+    return out
+
+
 def field_changes(field, posted: dict[str, Any]) -> dict[str, Any]:
     """The edit form's values that differ from the stored field (``field_kwargs`` output), so the service
     re-checks only what changed. The default is always passed: it is re-validated against the type."""

@@ -138,15 +138,47 @@ def transition_table(
     return table
 
 
+def is_deployed(table: DataTable) -> bool:
+    """Whether the table is part of what is deployed now (the last effective deploy's version)."""
+    from .deploy import deployed_snapshot
+
+    return str(table.uid) in {t["id"] for t in deployed_snapshot(table.project)["tables"]}
+
+
+def hard_delete_refusal(table: DataTable) -> str | None:
+    """Why the table may not be deleted outright, or ``None`` when it may.
+
+    Only a Draft table that is not deployed is removed from the design. A deployed table goes through seed 002's
+    soft delete instead (Active -> Deprecated -> Deleted), so its history and the deploy that drops it stay.
+    """
+    if table.status == "deleted":
+        return f"{table.table_name} is already deleted (soft). Mark it Draft to bring it back."
+    if table.status != "draft":
+        return (
+            f"{table.table_name} is {table.get_status_display()}: it is not removed outright. "
+            "Deprecate it, then mark it Deleted (the next deploy drops it, keeping its data aside)."
+        )
+    if is_deployed(table):
+        return (
+            f"{table.table_name} is deployed: it is not removed outright. Deploy the project (it becomes Active), "
+            "then deprecate it and mark it Deleted."
+        )
+    return None
+
+
 @transaction.atomic
 def delete_table(table: DataTable, *, actor, lock_token=None, base_revision=None) -> list[str]:
-    """Delete a table from the design with its fields, indexes and relationships.
+    """Delete a Draft, never deployed table from the design with its fields, indexes and relationships.
 
-    Refused while another table losing a foreign key with it is locked by someone else. Returns the names of
+    Any other table is refused with the way to soft-delete it (:func:`hard_delete_refusal`), and so is the
+    delete while another table losing a foreign key with it is locked by someone else. Returns the names of
     the relationships that went with it, so the caller can tell the user.
     """
     require_editor(table.project, actor)
     guard_write(table, actor=actor, lock_token=lock_token, base_revision=base_revision)
+    refusal = hard_delete_refusal(table)
+    if refusal:
+        raise ValidationError({"status": [refusal]})
     return _delete_table(table, actor)
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -12,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from designer.diagram.svg import render_svg
 from designer.exporters import FORMATS
 from designer.forms import error_dict
-from designer.models import DataTable
+from designer.models import DataTable, TableRelationship
 from designer.services import layout as layout_service
 from designer.services import tables as table_service
 from designer.services.diagram import load_diagram
@@ -42,6 +45,7 @@ def designer_page(request: HttpRequest, slug: str) -> HttpResponse:
         "groups": diagram.groups,
         "show_deleted": flags["include_deleted"],
         "focus": flags["focus"],
+        "list_query": _list_query(flags),
         "formats": sorted(FORMATS.values(), key=lambda f: f.label),
         "add_table_errors": {},
     }
@@ -68,19 +72,43 @@ def diagram_svg(request: HttpRequest, slug: str) -> HttpResponse:
     return HttpResponse(render_svg(load_diagram(project, only=only, **flags)), content_type="image/svg+xml")
 
 
-@require_GET
+def _list_query(flags: dict) -> str:
+    """The query string that keeps the table list showing what the canvas shows (deleted tables, focus)."""
+    query = {"deleted": "1"} if flags["include_deleted"] else {}
+    if flags["focus"]:
+        query["focus"] = flags["focus"]
+    return "?" + urlencode(query) if query else ""
+
+
+def focus_table_ids(project, focus: str) -> set:
+    """The focused table and the tables directly related to it (what the Focus view draws)."""
+    focused = DataTable.objects.filter(project=project, table_name=focus).values_list("pk", flat=True).first()
+    if focused is None:
+        return set()
+    ends = TableRelationship.objects.filter(Q(source_table_id=focused) | Q(target_table_id=focused)).values_list(
+        "source_table_id", "target_table_id"
+    )
+    return {focused} | {pk for pair in ends for pk in pair}
+
+
 def _table_list_context(request: HttpRequest, project) -> dict:
+    """The table list: in the Focus view only the tables the canvas shows, on every refresh."""
+    flags = _flags(request)
     q = (request.GET.get("q") or "").strip()
     tables = DataTable.objects.filter(project=project).order_by("table_name")
-    if request.GET.get("deleted") != "1":
+    if not flags["include_deleted"]:
         tables = tables.exclude(status="deleted")
+    if flags["focus"]:
+        tables = tables.filter(pk__in=focus_table_ids(project, flags["focus"]))
     if q:
-        tables = tables.filter(table_name__icontains=q) | tables.filter(name__icontains=q)
+        tables = tables.filter(Q(table_name__icontains=q) | Q(name__icontains=q))
     return {
         "project": project,
         "list_tables": tables.only("id", "table_name", "status")[:2000],
         "q": q,
-        "show_deleted": request.GET.get("deleted") == "1",
+        "show_deleted": flags["include_deleted"],
+        "focus": flags["focus"],
+        "list_query": _list_query(flags),
     }
 
 

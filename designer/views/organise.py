@@ -56,7 +56,14 @@ def group_create(request: HttpRequest, slug: str) -> HttpResponse:
         )
     except ValidationError as exc:
         errors = error_dict(exc, {"name", "color", "tables"})
-        return _section(request, project, status=422, errors=errors, form=request.POST.dict())
+        return _section(
+            request,
+            project,
+            status=422,
+            errors=errors,
+            form=request.POST.dict(),
+            form_tables=request.POST.getlist("tables"),
+        )
     return diagram_changed(_section(request, project, saved="Group added."), full=True)
 
 
@@ -81,7 +88,15 @@ def group_edit(request: HttpRequest, slug: str, group_id) -> HttpResponse:
         )
     except ValidationError as exc:
         errors = error_dict(exc, {"name", "color", "tables"})
-        return _section(request, group.project, status=422, group_errors=errors, edit_group=group.pk)
+        return _section(
+            request,
+            group.project,
+            status=422,
+            group_errors=errors,
+            edit_group=group.pk,
+            group_form=request.POST.dict(),  # what the user typed stays in the form
+            group_form_tables=request.POST.getlist("tables"),
+        )
     return diagram_changed(_section(request, group.project, saved=f"Saved group {group.name}."), full=True)
 
 

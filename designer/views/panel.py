@@ -27,7 +27,16 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from designer.forms import ACTIONS, TYPE_CHOICES, checked, error_dict, field_changes, field_kwargs, type_choice
+from designer.forms import (
+    ACTIONS,
+    TYPE_CHOICES,
+    checked,
+    error_dict,
+    field_changes,
+    field_error_dict,
+    field_kwargs,
+    type_choice,
+)
 from designer.models import DataField, DataTable, Role, TableConstraint, TableIndex, TableRelationship
 from designer.models.relationship import RelationshipType
 from designer.schema.types import type_label
@@ -141,6 +150,7 @@ def panel_context(request: HttpRequest, table: DataTable, **extra) -> dict:
         "read_only": not editable,
         "lock": lock,
         "can_force": role_of(project, request.user) == Role.OWNER or request.user.is_staff,
+        "hard_delete_refusal": lambda: table_service.hard_delete_refusal(table),  # only read for a Draft table
         "type_choices": TYPE_CHOICES,
         "actions": ACTIONS,
         "relationship_types": RelationshipType.choices,
@@ -265,7 +275,10 @@ def table_status(request: HttpRequest, slug: str, table_id) -> HttpResponse:
 def table_delete(request: HttpRequest, slug: str, table_id) -> HttpResponse:
     table = get_table(request, slug, table_id)
     pk, name = table.pk, table.table_name
-    removed = table_service.delete_table(table, actor=request.user, **lock_args(request))
+    try:
+        removed = table_service.delete_table(table, actor=request.user, **lock_args(request))
+    except ValidationError as exc:
+        return _form_error(request, table, "table-form", exc, {"table_name", "name", "description"})
     note = f" with relationships {', '.join(removed)}" if removed else ""
     response = HttpResponse(f'<p role="status" class="muted">Deleted table {name}{note}.</p>')
     retarget(response, "#panel")
@@ -296,7 +309,9 @@ def field_create(request: HttpRequest, slug: str, table_id) -> HttpResponse:
     try:
         field_service.create_field(table, actor=request.user, **field_kwargs(request.POST), **lock_args(request))
     except ValidationError as exc:
-        return _fields_section(request, table, status=422, errors=error_dict(exc, FIELD_INPUTS), fv=request.POST.dict())
+        return _fields_section(
+            request, table, status=422, errors=field_error_dict(exc, FIELD_INPUTS), fv=request.POST.dict()
+        )
     return diagram_changed(_fields_section(request, table), tables=[table.pk])
 
 
@@ -319,7 +334,7 @@ def field_edit(request: HttpRequest, slug: str, table_id, field_id) -> HttpRespo
         )
     except ValidationError as exc:
         field.refresh_from_db()
-        errors = error_dict(exc, FIELD_INPUTS)
+        errors = field_error_dict(exc, FIELD_INPUTS)
         return render(
             request,
             f"{PANEL}#field-form",
@@ -355,7 +370,11 @@ def field_move(request: HttpRequest, slug: str, table_id, field_id) -> HttpRespo
     to = at - 1 if request.POST.get("direction") == "up" else at + 1
     if 0 <= to < len(order):
         order[at], order[to] = order[to], order[at]
-        field_service.reorder_fields(table, actor=request.user, field_ids=order, **lock_args(request))
+        try:
+            field_service.reorder_fields(table, actor=request.user, field_ids=order, **lock_args(request))
+        except ValidationError as exc:
+            errors = {"field": [m for ms in error_dict(exc, set()).values() for m in ms]}
+            return _fields_section(request, table, status=422, errors=errors, error_field=field_id)
     return diagram_changed(_fields_section(request, table), tables=[table.pk])
 
 

@@ -296,18 +296,53 @@
     if (id && tables.has(id)) tables.get(id).el.classList.add("selected");
   }
 
-  // --- keyboard: Enter opens a focused table, arrows move it (saved), +/- zoom ------------------
+  // --- keyboard ---------------------------------------------------------------------------------
+  // On a focused table: Enter/Space opens it, arrows move it (saved). On a focused group label or sticky note:
+  // Enter/Space opens Groups and notes (what a click does). Anywhere on the canvas (#stage is focusable):
+  // + / - zoom, 0 fits, arrows pan (Shift: a bigger step).
+  const PAN = 60;
   function onKey(ev) {
-    const tbl = ev.target.closest && ev.target.closest("g.tbl");
-    if (tbl && (ev.key === "Enter" || ev.key === " ")) { ev.preventDefault(); openTable(tbl.dataset.id); return; }
-    const step = { ArrowLeft: [-20, 0], ArrowRight: [20, 0], ArrowUp: [0, -20], ArrowDown: [0, 20] }[ev.key];
-    if (tbl && step && canEdit) {
+    if (ev.altKey || ev.ctrlKey || ev.metaKey) return;
+    const el = ev.target.closest ? ev.target : null;
+    const tbl = el && el.closest("g.tbl"), other = el && (el.closest("g.note") || el.closest("g.grp text.label"));
+    const activate = ev.key === "Enter" || ev.key === " ";
+    if (tbl && activate) { ev.preventDefault(); openTable(tbl.dataset.id); return; }
+    if (other && activate) { ev.preventDefault(); openOrganise(); return; }
+    const step = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] }[ev.key];
+    if (tbl && step) {
       ev.preventDefault();
+      if (!canEdit) return;
       const t = tables.get(tbl.dataset.id);
-      placeTable(t, t.x + step[0], t.y + step[1]);
+      placeTable(t, t.x + 20 * step[0], t.y + 20 * step[1]);
       groups.forEach((g) => { if (g.members.includes(tbl.dataset.id)) redrawGroup(g); });
       clearTimeout(t.timer); t.timer = setTimeout(() => saveTable(t), 300);
+      return;
     }
+    if (step) { // pan: the drawing moves the other way, as if the view moved in the arrow's direction
+      ev.preventDefault();
+      gestureCommit();
+      const k = ev.shiftKey ? 4 : 1;
+      view.x -= step[0] * PAN * k; view.y -= step[1] * PAN * k;
+      apply();
+      return;
+    }
+    if (ev.key === "+" || ev.key === "=") { ev.preventDefault(); zoomAt(1.25, ...center()); }
+    else if (ev.key === "-" || ev.key === "_") { ev.preventDefault(); zoomAt(0.8, ...center()); }
+    else if (ev.key === "0") { ev.preventDefault(); fit(); }
+  }
+
+  // --- bring a table into view (chosen in the list): centre its box, so it is drawn even if it was culled --
+  function reveal(id) {
+    const t = tables.get(id);
+    if (!t) return false;
+    gestureCommit();
+    const r = stage.getBoundingClientRect();
+    const h = Math.min(t.h, (r.height * 0.8) / view.s); // a very tall box: its header near the top
+    view.x = r.width / 2 - (t.x + t.w / 2) * view.s;
+    view.y = r.height / 2 - (t.y + h / 2) * view.s;
+    apply();
+    cull(); // now, not at the next frame: the box is displayed at once
+    return true;
   }
 
   // --- redraw after edits (HX-Trigger: diagram-changed) -----------------------------------------
@@ -400,7 +435,15 @@
       const r = stage.getBoundingClientRect();
       wheelZoom(Math.exp(-ev.deltaY * (ev.deltaMode === 1 ? 0.05 : 0.0015)), ev.clientX - r.left, ev.clientY - r.top);
     }, { passive: false });
-    svg.addEventListener("keydown", onKey);
+    stage.addEventListener("keydown", onKey);
+    document.addEventListener("click", (ev) => {
+      const pick = ev.target.closest && ev.target.closest("[data-select-table]");
+      if (pick && reveal(pick.dataset.selectTable)) {
+        const t = tables.get(pick.dataset.selectTable);
+        svg.querySelectorAll("g.tbl.selected").forEach((el) => el.classList.remove("selected"));
+        t.el.classList.add("selected");
+      }
+    });
     document.getElementById("zoom-in").addEventListener("click", () => zoomAt(1.25, ...center()));
     document.getElementById("zoom-out").addEventListener("click", () => zoomAt(0.8, ...center()));
     document.getElementById("fit").addEventListener("click", fit);
@@ -428,5 +471,5 @@
     root.dataset.ready = "1";
   }
   init();
-  window.tablewright = { view, fit, apply, zoomAt, wheelZoom, gestureCommit, refresh, tables: () => tables };
+  window.tablewright = { view, fit, apply, zoomAt, wheelZoom, gestureCommit, refresh, reveal, tables: () => tables };
 })();

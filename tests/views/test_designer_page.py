@@ -54,6 +54,29 @@ def test_focus_shows_one_table_with_its_directly_related_tables(owner_client, sh
     assert "Show all tables" in html
 
 
+def test_focus_view_table_list_lists_the_focused_tables_and_keeps_them_on_refresh(owner_client, shop, owner):
+    import re
+
+    project = shop["project"]
+    table_service.create_table(project, actor=owner, table_name="unrelated")
+    page = owner_client.get(url(project) + "?focus=orders").content.decode()
+    listed = re.search(r'<ul id="table-list".*?</ul>', page, re.S).group(0)
+    assert ">orders<" in listed and ">customers<" in listed and ">unrelated<" not in listed, "as the canvas shows"
+    assert re.search(r'aria-current="true">orders<', listed), "the focused table is marked"
+    refresh_url = re.search(r'<ul id="table-list"[^>]* hx-get="([^"]+)"', listed).group(1)
+    assert "focus=orders" in refresh_url, "the list's refresh keeps the focus"
+    search_url = re.search(r'id="table-search"[^>]* hx-get="([^"]+)"', page).group(1)
+    assert "focus=orders" in search_url
+
+    refreshed = owner_client.get(refresh_url.replace("&amp;", "&"), **HX).content.decode()
+    assert ">orders<" in refreshed and ">customers<" in refreshed and ">unrelated<" not in refreshed
+    assert 'hx-get="' + refresh_url + '"' in refreshed, "and the next refresh too"
+    searched = owner_client.get(url(project, "tables/") + "?focus=orders&q=cust", **HX).content.decode()
+    assert ">customers<" in searched and ">orders<" not in searched
+    everything = owner_client.get(url(project, "tables/"), **HX).content.decode()
+    assert ">unrelated<" in everything, "outside the Focus view the list has every table"
+
+
 def test_searchable_table_list_filters_by_name(owner_client, shop):
     html = owner_client.get(url(shop["project"], "tables/") + "?q=ord", **HX).content.decode()
     assert ">orders<" in html and ">customers<" not in html

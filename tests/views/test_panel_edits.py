@@ -135,7 +135,11 @@ def test_add_field_with_type_options(owner_client, shop):
         ({"field_name": "Bad Name"}, "field_name", "Field name"),
         ({"field_name": "customer_id"}, "field_name", "already has a field named"),
         ({"data_type": "integer", "default_value": "abc"}, "default_value", "not valid for a integer field"),
-        ({"data_type": "decimal", "precision": "4", "scale": "6"}, "choices", "cannot exceed precision"),
+        ({"data_type": "decimal", "precision": "4", "scale": "6"}, "scale", "cannot exceed precision"),
+        ({"data_type": "decimal", "scale": "2"}, "precision", "needs a precision"),
+        ({"data_type": "decimal", "precision": "0"}, "precision", "precision must be between"),
+        ({"data_type": "varchar", "max_length": "0"}, "max_length", "max_length must be between"),
+        ({"data_type": "varchar", "max_length": "3", "choices": "a, long"}, "choices", "every choice must fit"),
         ({"data_type": "boolean", "default_value": "maybe"}, "default_value", "expected true or false"),
     ],
 )
@@ -145,6 +149,35 @@ def test_add_field_refusals_show_beside_the_input(owner_client, shop, data, inpu
     html = response.content.decode()
     assert message in error_beside(html, input_name)
     assert f'value="{data.get("field_name", "note")}"' in html, "the typed field name is kept"
+
+
+def test_scale_over_precision_is_shown_beside_scale_in_the_add_and_the_edit_form(owner_client, shop):
+    orders = shop["orders"]
+    bad = {**FIELD, "data_type": "decimal", "precision": "4", "scale": "6"}
+    html = post(owner_client, url(shop["project"], "tables", orders.pk, "fields/"), bad).content.decode()
+    scale = re.search(r'<input id="f-new-scale"[^>]*>', html).group(0)
+    assert 'aria-invalid="true"' in scale and 'aria-describedby="f-new-scale-err"' in scale
+    assert re.search(r'<ul class="errorlist" role="alert" id="f-new-scale-err"><li>decimal scale \(6\)', html)
+    assert 'aria-invalid="true"' not in re.search(r'<input id="f-new-prec"[^>]*>', html).group(0)
+    assert 'value="6"' in scale, "what the user typed is kept"
+
+    total = DataField.objects.get(table=orders, field_name="total")
+    edit = {"field_name": "total", "data_type": "decimal", "precision": "4", "scale": "6"}
+    response = post(owner_client, url(shop["project"], "tables", orders.pk, "fields", total.pk, ""), edit)
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert f'aria-describedby="f-{total.pk}-scale-err"' in html and f'id="f-{total.pk}-scale-err"' in html
+    assert "cannot exceed precision" in error_beside(html, "scale")
+
+
+def test_add_field_form_labels_of_the_contract_name_one_input_each(owner_client, shop):
+    """get_by_label("Type") and the other contract names find one element in the Add field form."""
+    html = owner_client.get(url(shop["project"], "tables", shop["orders"].pk, "")).content.decode()
+    form = re.search(r'<form id="add-field".*?</form>', html, re.S).group(0)
+    names = re.findall(r"<label[^>]*>(.*?)</label>", form, re.S) + re.findall(r'aria-label="([^"]*)"', form)
+    names = [re.sub(r"<[^>]+>", "", n).strip() for n in names]
+    for contract in ("Field name", "Type", "Required", "Default"):
+        assert [n for n in names if contract.lower() in n.lower()] == [contract], names
 
 
 def test_edit_field_renames_and_changes_type(owner_client, shop):
@@ -205,6 +238,119 @@ def test_reorder_fields_up_and_down(owner_client, shop):
     post(owner_client, url(shop["project"], "tables", orders.pk, "fields", total.pk, "move"), {"direction": "up"})
     names = list(orders.fields.order_by("sort_order").values_list("field_name", flat=True))
     assert names == ["id", "total", "customer_id"]
+
+
+def test_reorder_refused_because_a_field_arrived_meanwhile_answers_422_with_the_message(
+    owner_client, shop, monkeypatch
+):
+    """Someone adds a field between the move's read of the order and its write: the service refuses the stale
+    order (ValidationError), and the user gets the fields section with the reason, not a server error."""
+    from designer.services import fields as field_service
+
+    orders = shop["orders"]
+    total = DataField.objects.get(table=orders, field_name="total")
+    real_reorder = field_service.reorder_fields
+
+    def reorder_after_a_concurrent_add(table, **kwargs):
+        DataField.objects.create(table=table, field_name="late_arrival", name="late_arrival", data_type="text")
+        return real_reorder(table, **kwargs)
+
+    monkeypatch.setattr(field_service, "reorder_fields", reorder_after_a_concurrent_add)
+    response = post(
+        owner_client, url(shop["project"], "tables", orders.pk, "fields", total.pk, "move"), {"direction": "up"}
+    )
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert html.lstrip().startswith('<section id="fields-section"')
+    row = re.search(rf'<li id="field-{total.pk}".*?</li>', html, re.S).group(0)
+    assert "every field of the table exactly once" in row, "the message is beside the field that was moved"
+    assert "late_arrival" in html, "the section shows the fields as they are now"
+    names = list(
+        orders.fields.exclude(field_name="late_arrival").order_by("sort_order").values_list("field_name", flat=True)
+    )
+    assert names == ["id", "customer_id", "total"], "nothing moved"
+
+
+# --- lifecycle: Delete is a hard delete only for a Draft, never deployed table ------------------------
+def _activate(table, owner, locked):
+    from designer.services import tables
+
+    with locked([table], owner):  # a deploy's move, done here by the service
+        tables.transition_table(table, actor=owner, status="active", by_deploy=True)
+    table.refresh_from_db()
+
+
+def test_draft_table_panel_offers_delete(owner_client, shop):
+    html = owner_client.get(url(shop["project"], "tables", shop["orders"].pk, "")).content.decode()
+    form = re.search(r'<form id="table-form".*?</form>', html, re.S).group(0)
+    assert ">Delete</button>" in form and "/delete" in form and "Deprecate" not in form
+
+
+def test_active_table_is_deprecated_then_soft_deleted_from_the_panel_not_removed(owner_client, shop, owner, locked):
+    project, orders = shop["project"], shop["orders"]
+    _activate(orders, owner, locked)
+    html = owner_client.get(url(project, "tables", orders.pk, "")).content.decode()
+    form = re.search(r'<form id="table-form".*?</form>', html, re.S).group(0)
+    assert ">Deprecate</button>" in form and "/delete" not in form, "no hard delete for an Active table"
+    assert '"status": "deprecated"' in form
+
+    refused = post(owner_client, url(project, "tables", orders.pk, "delete"), {})
+    assert refused.status_code == 422
+    assert "Deprecate it, then mark it Deleted" in refused.content.decode()
+    assert DataTable.objects.filter(pk=orders.pk).exists()
+
+    deprecated = post(owner_client, url(project, "tables", orders.pk, "status"), {"status": "deprecated"})
+    assert deprecated.status_code == 200
+    form = re.search(r'<form id="table-form".*?</form>', deprecated.content.decode(), re.S).group(0)
+    assert '"status": "deleted"' in form and ">Delete</button>" in form and "/delete" not in form
+
+    deleted = post(owner_client, url(project, "tables", orders.pk, "status"), {"status": "deleted"})
+    assert deleted.status_code == 200
+    orders.refresh_from_db()
+    assert orders.status == "deleted", "soft deleted: still in the design, with its fields and relationships"
+    assert orders.fields.count() == 3 and TableRelationship.objects.filter(target_table=orders).exists()
+    assert hx_events(deleted)["diagram-changed"]["removed"] == [str(orders.pk)]
+
+
+@pytest.mark.postgres
+def test_deployed_table_back_in_draft_is_not_hard_deleted(owner_client, shop, owner, make_user, locked):
+    """A Draft table that is deployed (edited after its deploy) keeps its lifecycle: no outright delete."""
+    import psycopg
+    from django.conf import settings
+    from django.contrib.auth.models import Permission
+
+    from designer.services import deploy as deploy_service
+    from designer.services import tables
+    from tests.pg_scratch import deploy_url, drop_schema_and_kept
+
+    project, orders = shop["project"], shop["orders"]
+    deployer = make_user("dora", staff=True)
+    deployer.user_permissions.add(Permission.objects.get(codename="deploy_project"))
+    deploy_url()
+
+    def drop_target():
+        with psycopg.connect(settings.DEPLOY_DATABASE_URL, autocommit=True) as conn:
+            drop_schema_and_kept(conn, deploy_service.schema_name(project))
+
+    drop_target()
+    try:
+        run = deploy_service.deploy(project, actor=deployer)
+        assert run.status == "succeeded", run.error or run.verification
+        orders.refresh_from_db()
+        assert orders.status == "active"
+        with locked([orders], owner):
+            tables.transition_table(orders, actor=owner, status="draft")
+        orders.refresh_from_db()
+        assert tables.is_deployed(orders) and orders.status == "draft"
+
+        html = owner_client.get(url(project, "tables", orders.pk, "")).content.decode()
+        form = re.search(r'<form id="table-form".*?</form>', html, re.S).group(0)
+        assert "/delete" not in form and "orders is deployed" in form, "the panel says why there is no Delete"
+        refused = post(owner_client, url(project, "tables", orders.pk, "delete"), {})
+        assert refused.status_code == 422 and "orders is deployed" in refused.content.decode()
+        assert DataTable.objects.filter(pk=orders.pk).exists()
+    finally:
+        drop_target()
 
 
 # --- relationships --------------------------------------------------------------------------------

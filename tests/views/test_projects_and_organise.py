@@ -100,6 +100,40 @@ def test_groups_move_their_tables_together(owner_client, shop):
     assert DataTable.objects.filter(project=project).count() == 2, "tables stay when their group goes"
 
 
+def test_refused_group_edit_keeps_what_the_user_typed_beside_the_message(owner_client, shop):
+    import re
+
+    project = shop["project"]
+    customers, orders = str(shop["customers"].pk), str(shop["orders"].pk)
+    assert post(owner_client, url(project, "groups/"), {"name": "Sales", "tables": [customers]}).status_code == 200
+    assert post(owner_client, url(project, "groups/"), {"name": "Billing", "tables": [customers]}).status_code == 200
+    billing = TableGroup.objects.get(project=project, name="Billing")
+    response = post(
+        owner_client, url(project, "groups", billing.pk, ""), {"name": "Sales", "color": "#123456", "tables": [orders]}
+    )
+    assert response.status_code == 422
+    html = response.content.decode()
+    form = re.search(r'<form[^>]*aria-label="Group Billing".*?</form>', html, re.S).group(0)
+    name = re.search(r'<input id="group-name-[^"]*"[^>]*>', form).group(0)
+    assert 'value="Sales"' in name and 'aria-invalid="true"' in name, "the typed name stays, marked invalid"
+    assert re.search(r'aria-invalid="true">\s*<ul class="errorlist"[^>]*><li>[^<]*already exists', form), "beside it"
+    assert 'value="#123456"' in form, "the typed colour stays"
+    assert re.search(rf'<option value="{orders}" selected>', form), "the tables the user picked stay picked"
+    assert not re.search(rf'<option value="{customers}" selected>', form)
+    billing.refresh_from_db()
+    assert billing.name == "Billing" and list(billing.tables.values_list("pk", flat=True)) == [shop["customers"].pk]
+    other = re.search(r'<form[^>]*aria-label="Group Sales".*?</form>', html, re.S).group(0)
+    assert 'value="Sales"' in other and "errorlist" not in other, "the other group's form is as stored"
+
+
+def test_refused_new_group_keeps_the_picked_tables(owner_client, shop):
+    project = shop["project"]
+    orders = str(shop["orders"].pk)
+    response = post(owner_client, url(project, "groups/"), {"name": "", "tables": [orders]})
+    assert response.status_code == 422
+    assert f'<option value="{orders}" selected>' in response.content.decode()
+
+
 def test_sticky_notes_are_added_moved_edited_and_deleted(owner_client, project):
     empty = post(owner_client, url(project, "notes/"), {"text": "  "})
     assert empty.status_code == 422 and b"A note needs some text." in empty.content
