@@ -17,7 +17,7 @@ from .geometry import overlaps
 
 ORIGIN = 40
 COLUMN_GAP = 140  # room for connectors between layers
-ROW_GAP = 40
+ROW_GAP = 60  # a connector crossing a column runs through the gap between two boxes
 Size = tuple[int, int]
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from html import escape
 
-from .geometry import GROUP_LABEL, GROUP_PAD, HEADER, ROW, Box, Edge, bounds, connector
+from .geometry import GROUP_LABEL, GROUP_PAD, HEADER, ROW, Box, Edge, Router, bounds
 
 STATUS_LABELS = {"draft": "Draft", "active": "Active", "deprecated": "Deprecated", "deleted": "Deleted"}
 
@@ -107,10 +107,10 @@ def render_box(box: Box) -> str:
     )
 
 
-def render_edge(edge: Edge, boxes: dict[str, Box]) -> str:
+def render_edge(edge: Edge, boxes: dict[str, Box], router: Router | None = None) -> str:
     source, target = boxes[edge.source], boxes[edge.target]
     si, ti = source.row_index(edge.source_field), target.row_index(edge.target_field)
-    d, *_ = connector(source, si, target, ti)
+    d = (router or Router([source, target])).path(source, si, target, ti)
     start, end = edge_markers(edge)
     key = f"{source.table_name}.{edge.source_field}->{target.table_name}.{edge.target_field}"
     label = (
@@ -181,6 +181,7 @@ def render_svg(diagram: Diagram, *, standalone: bool = False, pad: int = 40) -> 
     """The whole diagram. Interactive: an ``<svg id="canvas">`` whose ``#viewport`` the page's script pans and
     zooms. Standalone: a complete SVG file sized to the drawing, with its own styles."""
     boxes = {b.id: b for b in diagram.boxes}
+    router = Router(diagram.boxes)
     extents = [(b.x, b.y, b.x + b.width, b.y + b.height) for b in diagram.boxes]
     extents += [(n.x, n.y, n.x + n.width, n.y + n.height) for n in diagram.notes]
     for g in diagram.groups:
@@ -199,7 +200,7 @@ def render_svg(diagram: Diagram, *, standalone: bool = False, pad: int = 40) -> 
             '<g id="groups">',
             *(render_group(g, boxes) for g in diagram.groups),
             '</g><g id="edges">',
-            *(render_edge(e, boxes) for e in diagram.edges if e.source in boxes and e.target in boxes),
+            *(render_edge(e, boxes, router) for e in diagram.edges if e.source in boxes and e.target in boxes),
             '</g><g id="tables">',
             *(render_box(b) for b in diagram.boxes),
             '</g><g id="notes">',
