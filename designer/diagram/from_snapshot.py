@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from designer.schema.types import type_label
 
 from .geometry import Box, Edge, Row
-from .layout import layered_layout
-from .svg import Diagram
+from .layout import clustered_layout, place_notes
+from .svg import Diagram, Group, group_rect
 
 
 def diagram_from_snapshot(snapshot: dict[str, Any]) -> Diagram:
@@ -65,9 +66,22 @@ def diagram_from_snapshot(snapshot: dict[str, Any]) -> Diagram:
     return Diagram(boxes=boxes, edges=edges, title=(snapshot.get("project") or {}).get("name", ""))
 
 
-def arrange(boxes: list[Box], edges: list[Edge]) -> dict[str, tuple[int, int]]:
-    """Layered positions for the boxes; many-to-many links are left out (their junction's keys lay it out)."""
-    return layered_layout(
+def arrange(boxes: list[Box], edges: list[Edge], groups: Iterable[Group] = ()) -> dict[str, tuple[int, int]]:
+    """Layered positions for the boxes; many-to-many links are left out (their junction's keys lay it out).
+
+    The members of each group are laid out together, so the group's area holds no other table.
+    """
+    return clustered_layout(
         {b.id: (b.width, b.height) for b in boxes},
         [(e.source, e.target) for e in edges if e.type != "many_to_many"],
+        [g.members for g in groups],
     )
+
+
+def arrange_notes(diagram: Diagram) -> dict[str, tuple[int, int]]:
+    """New positions for the sticky notes lying on a table, a group area or another note (at the boxes'
+    current positions): each moves to the nearest free spot."""
+    by_id = {b.id: b for b in diagram.boxes}
+    occupied = [(b.x, b.y, b.width, b.height) for b in diagram.boxes]
+    occupied += [rect for g in diagram.groups if (rect := group_rect(g, by_id))]
+    return place_notes([(n.id, n.x, n.y, n.width, n.height) for n in diagram.notes], occupied)

@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, F
 
-from designer.diagram.from_snapshot import arrange
+from designer.diagram.from_snapshot import arrange, arrange_notes
 from designer.diagram.geometry import HEADER, MIN_WIDTH, PAD, ROW
 from designer.diagram.layout import free_position
 from designer.models import DataTable, Project, StickyNote, TableGroup
@@ -43,16 +43,22 @@ def _tells_viewers(change: Callable) -> Callable:
 @transaction.atomic
 @_tells_viewers
 def auto_arrange(project: Project, *, actor) -> int:
-    """Re-lay out every table (layered by foreign keys, no overlaps). Returns how many tables moved."""
+    """Re-lay out every table (layered by foreign keys, no overlaps; each group's tables together, so its
+    area holds no other table), then move the sticky notes lying on a table or a group area to free space.
+    Returns how many tables moved."""
     require_editor(project, actor)
     diagram = load_diagram(project, include_deleted=True)
-    positions = arrange(diagram.boxes, diagram.edges)
+    positions = arrange(diagram.boxes, diagram.edges, diagram.groups)
     moved = [
         DataTable(pk=box.id, position_x=positions[box.id][0], position_y=positions[box.id][1])
         for box in diagram.boxes
         if (box.x, box.y) != positions[box.id]
     ]
     DataTable.objects.bulk_update(moved, ["position_x", "position_y"], batch_size=500)
+    for box in diagram.boxes:
+        box.x, box.y = positions[box.id]
+    notes = [StickyNote(pk=pk, position_x=x, position_y=y) for pk, (x, y) in arrange_notes(diagram).items()]
+    StickyNote.objects.bulk_update(notes, ["position_x", "position_y"], batch_size=500)
     return len(moved)
 
 
