@@ -71,8 +71,9 @@ def arrange(boxes: list[Box], edges: list[Edge], groups: Iterable[Group] = ()) -
 
     The members of each group are laid out together, so the group's area holds no other table.
     """
+    ordered = sorted(boxes, key=lambda b: (b.table_name, b.id))  # by name, whatever order the boxes came in
     return clustered_layout(
-        {b.id: (b.width, b.height) for b in boxes},
+        {b.id: (b.width, b.height) for b in ordered},
         [(e.source, e.target) for e in edges if e.type != "many_to_many"],
         [g.members for g in groups],
     )

@@ -21,7 +21,7 @@ ROW_GAP = 60  # a connector crossing a column runs through the gap between two b
 Size = tuple[int, int]
 
 
-def _layers(nodes: list[str], edges: list[tuple[str, str]]) -> dict[str, int]:
+def layer_numbers(nodes: list[str], edges: list[tuple[str, str]]) -> dict[str, int]:
     """Longest-path layering; back edges of a depth-first search are ignored so cycles still lay out."""
     children: dict[str, list[str]] = defaultdict(list)
     for parent, child in edges:
@@ -92,10 +92,14 @@ def layered_layout(
     """Positions (x, y) for every node in ``sizes``.
 
     ``edges`` are (referenced table, referencing table) pairs: the referenced one is placed in an earlier
-    (left) layer. Deterministic: the same input gives the same positions.
+    (left) layer. Deterministic: the same input gives the same positions; the order of ``sizes`` breaks
+    ties (a cycle of foreign keys is broken at its first table).
     """
-    nodes = sorted(sizes)
-    edge_list = sorted({(a, b) for a, b in edges if a != b and a in sizes and b in sizes})
+    nodes = list(sizes)  # the caller's order decides ties and where cycles are broken
+    rank = {n: i for i, n in enumerate(nodes)}
+    edge_list = sorted(
+        {(a, b) for a, b in edges if a != b and a in sizes and b in sizes}, key=lambda e: (rank[e[0]], rank[e[1]])
+    )
     linked = {n for e in edge_list for n in e}
     connected = [n for n in nodes if n in linked]
     lonely = [n for n in nodes if n not in linked]
@@ -106,7 +110,7 @@ def layered_layout(
     positions: dict[str, tuple[int, int]] = {}
     x = origin[0]
     if connected:
-        layer_of = _layers(connected, edge_list)
+        layer_of = layer_numbers(connected, edge_list)
         layers: list[list[str]] = [[] for _ in range(max(layer_of.values()) + 1)]
         for node in connected:
             layers[layer_of[node]].append(node)
