@@ -42,6 +42,7 @@ def diagram_from_snapshot(snapshot: dict[str, Any]) -> Diagram:
                 description=table.get("description", ""),
             )
         )
+    table_ids = {t["id"] for t in snapshot.get("tables", [])}
     required = {f["id"] for t in snapshot.get("tables", []) for f in t.get("fields", []) if f.get("required")}
     edges = [
         Edge(
@@ -57,7 +58,8 @@ def diagram_from_snapshot(snapshot: dict[str, Any]) -> Diagram:
             on_update=r.get("on_update", "no_action"),
         )
         for r in snapshot.get("relationships", [])
-    ]
+        if not (r.get("type") == "many_to_many" and r.get("junction_table") in table_ids)
+    ]  # a many-to-many relationship is drawn by its junction table's two foreign keys, not a third line
     missing = [b for b in boxes if b.id not in layout]
     if missing:
         positions = arrange(boxes, edges)
