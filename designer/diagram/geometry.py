@@ -15,6 +15,8 @@ ROW = 20  # one column row
 PAD = 6  # space under the last row
 MIN_WIDTH, MAX_WIDTH = 200, 420
 CHAR = 7.0  # average glyph width at 12px, good enough to size boxes without a font engine
+MARKER_X, NAME_X = 8, 34  # key markers start at MARKER_X; names at NAME_X, or further right for wide markers
+MARKER_CHAR = 6.0  # glyph width of the 9px bold key markers
 GROUP_PAD = 24
 GROUP_LABEL = 26
 
@@ -63,12 +65,20 @@ class Edge:
     on_update: str = "no_action"
 
 
+def name_x(rows: list[Row]) -> int:
+    """Where the column names of a box start: after the widest run of key markers ("PK FK UQ"), so a
+    marker never overlaps a name; every name of the box starts at the same x."""
+    widest = max((len(" ".join(row.markers)) for row in rows), default=0)
+    return max(NAME_X, int(MARKER_X + widest * MARKER_CHAR + 8))
+
+
 def box_size(title: str, rows: list[Row]) -> tuple[int, int]:
-    """Width from the longest line (title, or name + type + markers), height from the row count."""
-    longest = len(title) + 12
+    """Width from the longest line (title, or markers + name + type), height from the row count."""
+    start = name_x(rows)
+    need = 28 + (len(title) + 12) * CHAR
     for row in rows:
-        longest = max(longest, len(row.field_name) + len(row.type_label) + 3 * len(row.markers) + 5)
-    width = int(min(MAX_WIDTH, max(MIN_WIDTH, 28 + longest * CHAR)))
+        need = max(need, start + (len(row.field_name) + len(row.type_label) + 1) * CHAR + 36)
+    width = int(min(MAX_WIDTH, max(MIN_WIDTH, need)))
     width += (-width) % 10
     return width, HEADER + ROW * len(rows) + PAD
 
