@@ -130,6 +130,16 @@ CHANNEL_MARGIN = 12  # how far into the gap between two columns a routed connect
 LANE = 10  # least distance between a routed connector and a box above or below it
 
 
+def _extend(out: list[Segment], p: tuple[float, float], q: tuple[float, float]) -> None:
+    """Append the piece p -> q: a line when level (merged into a level line before it), else a curve."""
+    if p[1] != q[1]:
+        out.append(_cubic(p, q))
+    elif out and len(out[-1]) == 2 and out[-1][0][1] == p[1] and out[-1][1] == p:
+        out[-1] = (out[-1][0], q)
+    else:
+        out.append((p, q))
+
+
 def _cubic(p: tuple[float, float], q: tuple[float, float]) -> Segment:
     """A curve from p to q that leaves and arrives horizontally, staying between p's and q's x."""
     mid = (p[0] + q[0]) / 2
@@ -192,6 +202,11 @@ class Router:
                     best, best_cost = y, abs(y - ideal)
         return best
 
+    def _free(self, k: int, y: float) -> bool:
+        free = self.gaps[k]
+        i = bisect.bisect_right(self.gap_tops[k], y) - 1
+        return i >= 0 and free[i][0] + LANE <= y <= free[i][1] - LANE
+
     def segments(self, source: Box, source_row: int, target: Box, target_row: int) -> list[Segment]:
         """The connector from the source column to the target column, as line and curve segments."""
         d, *_ = connector(source, source_row, target, target_row)
@@ -213,15 +228,22 @@ class Router:
             out.append((point, turn))
         point = turn
         for k in range(ci + 1, cj):
-            y = self._lane(k, yl + (yr - yl) * (k - ci) / (cj - ci))
+            # Straight on at the target's height or the current one where the column lets it through
+            # (fewer bends, shorter paths), else through the gap nearest the straight line.
+            y = next(
+                (want for want in (yr, point[1]) if self._free(k, want)),
+                None,
+            )
+            if y is None:
+                y = self._lane(k, yl + (yr - yl) * (k - ci) / (cj - ci))
             enter, leave = (self.starts[k] - self._margin(k, -1), y), (self.ends[k] + self._margin(k, 1), y)
-            out.append(_cubic(point, enter))
-            out.append((enter, leave))
+            _extend(out, point, enter)
+            _extend(out, enter, leave)
             point = leave
         arrive = (self.starts[cj] - self._margin(cj, -1), yr)
-        out.append(_cubic(point, arrive))
+        _extend(out, point, arrive)
         if right.x > arrive[0]:
-            out.append((arrive, (right.x, yr)))
+            _extend(out, arrive, (right.x, yr))
         if flip:
             out = [tuple(reversed(s)) for s in reversed(out)]
         return out
