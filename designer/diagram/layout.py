@@ -171,8 +171,9 @@ def clustered_layout(
     if not parent:
         return layered_layout(sizes, edge_list, origin=origin)
     groups: dict[str, list[str]] = defaultdict(list)
-    for m in sorted(parent):
-        groups[find(m)].append(m)
+    for m in sizes:  # in the caller's order, like the rest of the layout
+        if m in parent:
+            groups[find(m)].append(m)
     node_of = {m: f"~group~{root}" for root, members in groups.items() for m in members}
     inner: dict[str, dict[str, tuple[int, int]]] = {}
     outer_sizes = {n: size for n, size in sizes.items() if n not in node_of}

@@ -197,7 +197,8 @@ def create_note(
     project: Project, *, actor, text: str, color: str | None = None, position: tuple[int, int] | None = None
 ) -> StickyNote:
     require_editor(project, actor)
-    x, y = position or new_table_position(project)
+    size = (StickyNote._meta.get_field("width").default, StickyNote._meta.get_field("height").default)
+    x, y = position or new_table_position(project, size=size)
     return StickyNote.objects.create(
         project=project,
         text=_clean_text(text),
