@@ -1,7 +1,9 @@
 """Sizes of table boxes and the shape of connectors between two exact columns.
 
 The same numbers are used by ``static/designer/diagram.js`` (it redraws connectors while a box is dragged),
-so keep ``HEADER``, ``ROW`` and the connector formula in step with ``connectorPath`` there.
+so keep ``HEADER``, ``ROW`` and the connector formula in step with ``connectorPath`` there. While dragging,
+the page draws the plain curve; the server's drawing (``Router``) takes connectors that span columns
+around the boxes in between. ``connectors_crossing_boxes`` measures how well that works on a layout.
 """
 
 from __future__ import annotations

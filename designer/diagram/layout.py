@@ -5,6 +5,9 @@ reference them, no overlapping boxes.
 foreign keys, a few barycentre sweeps to reduce crossings, each layer stacked top to bottom and wrapped into
 several columns when it would grow much taller than the whole drawing is wide. Tables without any
 relationship go into a grid after the connected ones. Pure Python; sizes come from ``geometry.box_size``.
+The gaps between layers and between the boxes of a layer are the lanes ``geometry.Router`` draws long
+connectors through. ``clustered_layout`` keeps table groups together; ``free_position`` finds room for a
+new table or a note.
 """
 
 from __future__ import annotations
