@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
+
+from designer.diagram.from_snapshot import arrange, diagram_from_snapshot
+from designer.diagram.geometry import MAX_WIDTH, overlaps
 from designer.importers.layout import auto_layout, layers
 from designer.importers.sql import read_sql
 
@@ -28,10 +32,48 @@ def test_cycles_and_self_references_do_not_stop_the_layout():
     assert by_name["a"]["x"] < by_name["b"]["x"] < by_name["c"]["x"]
 
 
-def test_tables_in_one_column_do_not_overlap():
+def _boxes(snapshot):
+    """The boxes as the designer draws them, at the positions the import gave them."""
+    return {b.table_name: b for b in diagram_from_snapshot(snapshot).boxes}
+
+
+def _overlapping(boxes):
+    return [
+        (a.table_name, b.table_name)
+        for a, b in itertools.combinations(boxes.values(), 2)
+        if overlaps((a.x, a.y, a.width, a.height), (b.x, b.y, b.width, b.height))
+    ]
+
+
+def test_tables_of_different_heights_do_not_overlap():
     snapshot = read_sql(
         "".join(f"CREATE TABLE t{n} ({', '.join(f'c{k} int' for k in range(n + 1))});" for n in range(8))
     ).snapshot
-    boxes = sorted(auto_layout(snapshot)["tables"].values(), key=lambda p: p["y"])
-    assert len({(b["x"], b["y"]) for b in boxes}) == 8
-    assert all(b["x"] == boxes[0]["x"] for b in boxes)
+    boxes = _boxes(snapshot)
+    assert len({(b.x, b.y) for b in boxes.values()}) == 8
+    assert _overlapping(boxes) == []
+
+
+def test_wide_tables_with_long_column_names_do_not_overlap():
+    long = ", ".join(f"a_very_long_descriptive_column_name_{k:02d} varchar(255)" for k in range(6))
+    snapshot = read_sql(
+        f"CREATE TABLE wide_root (id int PRIMARY KEY, {long});"
+        f"CREATE TABLE wide_child (id int PRIMARY KEY, root_id int REFERENCES wide_root, {long});"
+        f"CREATE TABLE wide_grandchild (id int PRIMARY KEY, child_id int REFERENCES wide_child, {long});"
+        f"CREATE TABLE wide_sibling (id int PRIMARY KEY, root_id int REFERENCES wide_root, {long});"
+    ).snapshot
+    boxes = _boxes(snapshot)
+    assert {b.width for b in boxes.values()} == {MAX_WIDTH}, "boxes wider than the old fixed 320 px column"
+    assert _overlapping(boxes) == []
+    assert boxes["wide_root"].x + MAX_WIDTH < boxes["wide_child"].x < boxes["wide_grandchild"].x
+
+
+def test_an_import_lands_where_auto_arrange_would_put_it():
+    snapshot = read_sql(
+        "CREATE TABLE artist (id int PRIMARY KEY, name text);"
+        "CREATE TABLE album (id int PRIMARY KEY, artist_id int REFERENCES artist, title text);"
+        "CREATE TABLE track (id int PRIMARY KEY, album_id int REFERENCES album, genre_id int REFERENCES genre);"
+        "CREATE TABLE genre (id int PRIMARY KEY, name text);"
+    ).snapshot
+    diagram = diagram_from_snapshot(snapshot)
+    assert {b.id: (b.x, b.y) for b in diagram.boxes} == arrange(diagram.boxes, diagram.edges)

@@ -5,6 +5,9 @@ reference them, no overlapping boxes.
 foreign keys, a few barycentre sweeps to reduce crossings, each layer stacked top to bottom and wrapped into
 several columns when it would grow much taller than the whole drawing is wide. Tables without any
 relationship go into a grid after the connected ones. Pure Python; sizes come from ``geometry.box_size``.
+The gaps between layers and between the boxes of a layer are the lanes ``geometry.Router`` draws long
+connectors through. ``clustered_layout`` keeps table groups together; ``free_position`` finds room for a
+new table or a note.
 """
 
 from __future__ import annotations
@@ -13,15 +16,15 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable
 
-from .geometry import overlaps
+from .geometry import GROUP_LABEL, GROUP_PAD, overlaps
 
 ORIGIN = 40
 COLUMN_GAP = 140  # room for connectors between layers
-ROW_GAP = 40
+ROW_GAP = 60  # a connector crossing a column runs through the gap between two boxes
 Size = tuple[int, int]
 
 
-def _layers(nodes: list[str], edges: list[tuple[str, str]]) -> dict[str, int]:
+def layer_numbers(nodes: list[str], edges: list[tuple[str, str]]) -> dict[str, int]:
     """Longest-path layering; back edges of a depth-first search are ignored so cycles still lay out."""
     children: dict[str, list[str]] = defaultdict(list)
     for parent, child in edges:
@@ -92,10 +95,14 @@ def layered_layout(
     """Positions (x, y) for every node in ``sizes``.
 
     ``edges`` are (referenced table, referencing table) pairs: the referenced one is placed in an earlier
-    (left) layer. Deterministic: the same input gives the same positions.
+    (left) layer. Deterministic: the same input gives the same positions; the order of ``sizes`` breaks
+    ties (a cycle of foreign keys is broken at its first table).
     """
-    nodes = sorted(sizes)
-    edge_list = sorted({(a, b) for a, b in edges if a != b and a in sizes and b in sizes})
+    nodes = list(sizes)  # the caller's order decides ties and where cycles are broken
+    rank = {n: i for i, n in enumerate(nodes)}
+    edge_list = sorted(
+        {(a, b) for a, b in edges if a != b and a in sizes and b in sizes}, key=lambda e: (rank[e[0]], rank[e[1]])
+    )
     linked = {n for e in edge_list for n in e}
     connected = [n for n in nodes if n in linked]
     lonely = [n for n in nodes if n not in linked]
@@ -106,7 +113,7 @@ def layered_layout(
     positions: dict[str, tuple[int, int]] = {}
     x = origin[0]
     if connected:
-        layer_of = _layers(connected, edge_list)
+        layer_of = layer_numbers(connected, edge_list)
         layers: list[list[str]] = [[] for _ in range(max(layer_of.values()) + 1)]
         for node in connected:
             layers[layer_of[node]].append(node)
@@ -134,23 +141,140 @@ def _place_columns(
     return x + column_width + COLUMN_GAP
 
 
-def free_position(
-    occupied: list[tuple[int, int, int, int]], size: Size, *, near: tuple[int, int] = (ORIGIN, ORIGIN)
-) -> tuple[int, int]:
-    """The first spot for a box of ``size`` that overlaps no occupied (x, y, w, h) rectangle.
+def clustered_layout(
+    sizes: dict[str, Size],
+    edges: Iterable[tuple[str, str]],
+    clusters: Iterable[Iterable[str]],
+    *,
+    origin: tuple[int, int] = (ORIGIN, ORIGIN),
+) -> dict[str, tuple[int, int]]:
+    """``layered_layout`` where the members of each cluster (a table group) stay together.
 
-    Scans a grid row by row from ``near``, so a new table lands close to where the user is looking.
+    Each cluster is laid out on its own, then takes part in the whole layout as one big node the size of
+    its group area (members plus the group's padding and label), so no other table lands inside the
+    area. Clusters sharing a table are merged into one.
     """
+    edge_list = [(a, b) for a, b in edges if a in sizes and b in sizes]
+    parent: dict[str, str] = {}
+
+    def find(n: str) -> str:
+        while parent.get(n, n) != n:
+            parent[n] = parent.get(parent[n], parent[n])
+            n = parent[n]
+        return n
+
+    for members in clusters:
+        members = sorted(m for m in members if m in sizes)
+        for m in members:
+            parent.setdefault(m, m)
+        for m in members[1:]:
+            a, b = find(members[0]), find(m)
+            if a != b:
+                parent[max(a, b)] = min(a, b)
+    if not parent:
+        return layered_layout(sizes, edge_list, origin=origin)
+    groups: dict[str, list[str]] = defaultdict(list)
+    for m in sizes:  # in the caller's order, like the rest of the layout
+        if m in parent:
+            groups[find(m)].append(m)
+    node_of = {m: f"~group~{root}" for root, members in groups.items() for m in members}
+    inner: dict[str, dict[str, tuple[int, int]]] = {}
+    outer_sizes = {n: size for n, size in sizes.items() if n not in node_of}
+    for root, members in groups.items():
+        member_set = set(members)
+        local = layered_layout(
+            {m: sizes[m] for m in members},
+            [(a, b) for a, b in edge_list if a in member_set and b in member_set],
+            origin=(0, 0),
+        )
+        width = max(x + sizes[m][0] for m, (x, _) in local.items())
+        height = max(y + sizes[m][1] for m, (_, y) in local.items())
+        inner[f"~group~{root}"] = local
+        outer_sizes[f"~group~{root}"] = (width + 2 * GROUP_PAD, height + 2 * GROUP_PAD + GROUP_LABEL)
+    outer = layered_layout(
+        outer_sizes, [(node_of.get(a, a), node_of.get(b, b)) for a, b in edge_list], origin=(origin[0], origin[1])
+    )
+    positions = {n: outer[n] for n in sizes if n not in node_of}
+    for node, local in inner.items():
+        gx, gy = outer[node]
+        for m, (x, y) in local.items():
+            positions[m] = (gx + GROUP_PAD + x, gy + GROUP_PAD + GROUP_LABEL + y)
+    return positions
+
+
+def place_notes(
+    notes: list[tuple[str, int, int, int, int]], occupied: list[tuple[int, int, int, int]]
+) -> dict[str, tuple[int, int]]:
+    """New positions for the sticky notes (id, x, y, w, h) that lie on an occupied rectangle (a table or a
+    group area) or on another note: each moves to the nearest free spot. Notes already on free space stay."""
+    taken = _Occupied(occupied)
+    moved: dict[str, tuple[int, int]] = {}
+    for note_id, x, y, w, h in sorted(notes, key=lambda n: (n[2], n[1], n[0])):
+        if taken.hits((x, y, w, h), NOTE_MARGIN):
+            x, y = free_position(taken, (w, h), near=(x, y), margin=NOTE_MARGIN)
+            moved[note_id] = (x, y)
+        taken.add((x, y, w, h))
+    return moved
+
+
+NOTE_MARGIN = 20
+CELL = 256
+
+
+class _Occupied:
+    """Rectangles (x, y, w, h) bucketed on a coarse grid, so asking whether a spot is free stays cheap
+    with thousands of tables."""
+
+    def __init__(self, rects: Iterable[tuple[int, int, int, int]] = ()) -> None:
+        self.cells: dict[tuple[int, int], list[tuple[int, int, int, int]]] = defaultdict(list)
+        self.rects: list[tuple[int, int, int, int]] = []
+        for rect in rects:
+            self.add(rect)
+
+    def _cells(self, rect: tuple[int, int, int, int], margin: int) -> Iterable[tuple[int, int]]:
+        x, y, w, h = rect
+        for cx in range((x - margin) // CELL, (x + w + margin) // CELL + 1):
+            for cy in range((y - margin) // CELL, (y + h + margin) // CELL + 1):
+                yield cx, cy
+
+    def add(self, rect: tuple[int, int, int, int]) -> None:
+        rect = tuple(int(v) for v in rect)
+        self.rects.append(rect)
+        for cell in self._cells(rect, 0):
+            self.cells[cell].append(rect)
+
+    def hits(self, rect: tuple[int, int, int, int], margin: int) -> bool:
+        return any(
+            overlaps(rect, other, margin=margin)
+            for cell in self._cells(rect, margin)
+            for other in self.cells.get(cell, ())
+        )
+
+
+def free_position(
+    occupied: list[tuple[int, int, int, int]] | _Occupied,
+    size: Size,
+    *,
+    near: tuple[int, int] = (ORIGIN, ORIGIN),
+    margin: int = 30,
+) -> tuple[int, int]:
+    """The free spot nearest ``near`` (the top-left corner wanted) for a box of ``size``: one that overlaps
+    no occupied (x, y, w, h) rectangle, with ``margin`` of air around it.
+
+    Tries spots on rings of growing size around ``near``, nearest first; past them, the right of the drawing.
+    """
+    taken = occupied if isinstance(occupied, _Occupied) else _Occupied(occupied)
     w, h = size
-    step_x, step_y = 60, 60
-    x0, y0 = near
-    for ring in range(0, 30):
-        for dy in range(0, ring + 1):
-            for dx in range(0, ring + 1):
-                if max(dx, dy) != ring:
-                    continue
-                candidate = (x0 + dx * step_x, y0 + dy * step_y, w, h)
-                if not any(overlaps(candidate, o, margin=30) for o in occupied):
-                    return candidate[0], candidate[1]
-    right = max((o[0] + o[2] for o in occupied), default=x0)
+    step = 40
+    x0, y0 = int(near[0]), int(near[1])
+    for ring in range(0, 60):
+        spots = [
+            (dx, dy) for dx in range(-ring, ring + 1) for dy in range(-ring, ring + 1) if max(abs(dx), abs(dy)) == ring
+        ]
+        spots.sort(key=lambda d: (d[0] * d[0] + d[1] * d[1], d[1], d[0]))
+        for dx, dy in spots:
+            candidate = (x0 + dx * step, y0 + dy * step, w, h)
+            if not taken.hits(candidate, margin):
+                return candidate[0], candidate[1]
+    right = max((o[0] + o[2] for o in taken.rects), default=x0)
     return right + COLUMN_GAP, y0

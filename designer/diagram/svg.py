@@ -7,10 +7,12 @@ adds the XML namespace header and an embedded style sheet so the file looks the 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from html import escape
+from pathlib import Path
 
-from .geometry import GROUP_LABEL, GROUP_PAD, HEADER, ROW, Box, Edge, bounds, connector
+from .geometry import GROUP_LABEL, GROUP_PAD, HEADER, MARKER_X, ROW, Box, Edge, Router, bounds, name_x
 
 STATUS_LABELS = {"draft": "Draft", "active": "Active", "deprecated": "Deprecated", "deleted": "Deleted"}
 
@@ -80,15 +82,17 @@ def render_box(box: Box) -> str:
     status = STATUS_LABELS.get(box.status, box.status)
     rows = []
     type_x = box.width - 8
+    nx = name_x(box.rows)
     for i, row in enumerate(box.rows):
         y = HEADER + i * ROW + 14
         cls = ' class="q"' if row.required else ""
         optional = "" if row.required else "?"
         if row.markers:
-            name = f'<tspan class="mkr">{" ".join(row.markers)}</tspan><tspan x="34">{escape(row.field_name)}</tspan>'
-            start = 8
+            markers = " ".join(row.markers)
+            name = f'<tspan class="mkr">{markers}</tspan><tspan x="{nx}">{escape(row.field_name)}</tspan>'
+            start = MARKER_X
         else:
-            name, start = escape(row.field_name), 34
+            name, start = escape(row.field_name), nx
         rows.append(
             f'<text{cls} x="{start}" y="{y}">{name}<tspan class="ty" x="{type_x}">{escape(row.type_label)}{optional}'
             "</tspan></text>"
@@ -107,10 +111,10 @@ def render_box(box: Box) -> str:
     )
 
 
-def render_edge(edge: Edge, boxes: dict[str, Box]) -> str:
+def render_edge(edge: Edge, boxes: dict[str, Box], router: Router | None = None) -> str:
     source, target = boxes[edge.source], boxes[edge.target]
     si, ti = source.row_index(edge.source_field), target.row_index(edge.target_field)
-    d, *_ = connector(source, si, target, ti)
+    d = (router or Router([source, target])).path(source, si, target, ti)
     start, end = edge_markers(edge)
     key = f"{source.table_name}.{edge.source_field}->{target.table_name}.{edge.target_field}"
     label = (
@@ -164,23 +168,45 @@ def render_note(note: Note) -> str:
     )
 
 
-STANDALONE_CSS = """
+PAGE_CSS = Path(__file__).resolve().parents[2] / "static" / "designer" / "designer.css"
+
+
+def status_css(page_css: Path = PAGE_CSS) -> str:
+    """The page's status rules (``.tbl.s-active .head {…}``, deprecated strike-through, …), taken from the
+    page's style sheet so the downloaded SVG/PNG shows statuses exactly as the canvas does."""
+    try:
+        text = page_css.read_text(encoding="utf-8")
+    except OSError:
+        return ""
+    rules = re.findall(r"^(\.tbl\.s-[^{]+)\{([^}]*)\}", text, re.M)
+    return "".join(
+        f"{selector.strip()}{{{';'.join(d.strip() for d in body.split(';') if d.strip())}}}"
+        for selector, body in rules
+        if "var(" not in body
+    )
+
+
+STANDALONE_CSS = (
+    """
 svg{font:12px system-ui,-apple-system,"Segoe UI",sans-serif;background:#fff}
 .box{fill:#fff;stroke:#9aa6b8}.head{fill:#2f6fde}.name{fill:#fff;font-weight:700;font-size:13px}
 .st{fill:#dfe8ff;text-anchor:end;font-size:10px}.rows text{fill:#1d2330}.rows .q{font-weight:600}
 .ty{fill:#5b6475;text-anchor:end;font-weight:400}.mkr{fill:#a15c00;font-size:9px;font-weight:700}
-.s-deprecated .head{fill:#a15c00}.s-deprecated .box{stroke-dasharray:5 3}.s-deleted{opacity:.5}
-.s-deleted .head{fill:#777}.line{fill:none;stroke:#56627a;stroke-width:1.5}.hit{display:none}
+.line{fill:none;stroke:#56627a;stroke-width:1.5}.hit{display:none}
 .e-many_to_many .line{stroke-dasharray:6 4}.mk{fill:#fff;stroke:#56627a;stroke-width:1.5}
 .area{fill-opacity:.12;stroke-opacity:.7}.label{font-weight:700;fill:#1d2330}
 .note rect{stroke:#00000033}.note text{fill:#1d2330}
 """
+    + status_css()
+    + "\n"
+)
 
 
 def render_svg(diagram: Diagram, *, standalone: bool = False, pad: int = 40) -> str:
     """The whole diagram. Interactive: an ``<svg id="canvas">`` whose ``#viewport`` the page's script pans and
     zooms. Standalone: a complete SVG file sized to the drawing, with its own styles."""
     boxes = {b.id: b for b in diagram.boxes}
+    router = Router(diagram.boxes)
     extents = [(b.x, b.y, b.x + b.width, b.y + b.height) for b in diagram.boxes]
     extents += [(n.x, n.y, n.x + n.width, n.y + n.height) for n in diagram.notes]
     for g in diagram.groups:
@@ -199,7 +225,7 @@ def render_svg(diagram: Diagram, *, standalone: bool = False, pad: int = 40) -> 
             '<g id="groups">',
             *(render_group(g, boxes) for g in diagram.groups),
             '</g><g id="edges">',
-            *(render_edge(e, boxes) for e in diagram.edges if e.source in boxes and e.target in boxes),
+            *(render_edge(e, boxes, router) for e in diagram.edges if e.source in boxes and e.target in boxes),
             '</g><g id="tables">',
             *(render_box(b) for b in diagram.boxes),
             '</g><g id="notes">',

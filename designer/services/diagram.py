@@ -48,6 +48,7 @@ def load_diagram(
             "target_field__field_name",
             "target_field__is_required",
             "cascade_config",
+            "junction_table_id",
         )
     )
     fk_fields = {r[6] for r in rel_rows if r[2] != "many_to_many"}
@@ -106,8 +107,8 @@ def load_diagram(
             on_update=(r[9] or {}).get("on_update", "no_action"),
         )
         for r in rel_rows
-        if str(r[3]) in wanted and str(r[5]) in wanted
-    ]
+        if str(r[3]) in wanted and str(r[5]) in wanted and not (r[10] is not None and str(r[10]) in visible)
+    ]  # a many-to-many relationship is drawn by its junction table's two foreign keys, not a third line
     members: dict[str, list[str]] = defaultdict(list)
     for group_id, table_id in TableGroup.tables.through.objects.filter(tablegroup__project=project).values_list(
         "tablegroup_id", "datatable_id"

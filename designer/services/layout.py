@@ -11,9 +11,9 @@ from functools import wraps
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, F
+from django.db.models import F
 
-from designer.diagram.from_snapshot import arrange
+from designer.diagram.from_snapshot import arrange, arrange_notes
 from designer.diagram.geometry import HEADER, MIN_WIDTH, PAD, ROW
 from designer.diagram.layout import free_position
 from designer.models import DataTable, Project, StickyNote, TableGroup
@@ -43,32 +43,60 @@ def _tells_viewers(change: Callable) -> Callable:
 @transaction.atomic
 @_tells_viewers
 def auto_arrange(project: Project, *, actor) -> int:
-    """Re-lay out every table (layered by foreign keys, no overlaps). Returns how many tables moved."""
+    """Re-lay out every table (layered by foreign keys, no overlaps; each group's tables together, so its
+    area holds no other table), then move the sticky notes lying on a table or a group area to free space.
+    Returns how many tables moved."""
     require_editor(project, actor)
     diagram = load_diagram(project, include_deleted=True)
-    positions = arrange(diagram.boxes, diagram.edges)
+    positions = arrange(diagram.boxes, diagram.edges, diagram.groups)
     moved = [
         DataTable(pk=box.id, position_x=positions[box.id][0], position_y=positions[box.id][1])
         for box in diagram.boxes
         if (box.x, box.y) != positions[box.id]
     ]
     DataTable.objects.bulk_update(moved, ["position_x", "position_y"], batch_size=500)
+    for box in diagram.boxes:
+        box.x, box.y = positions[box.id]
+    notes = [StickyNote(pk=pk, position_x=x, position_y=y) for pk, (x, y) in arrange_notes(diagram).items()]
+    StickyNote.objects.bulk_update(notes, ["position_x", "position_y"], batch_size=500)
     return len(moved)
 
 
-def new_table_position(project: Project, near: tuple[int, int] | None = None) -> tuple[int, int]:
-    """A free spot for a new (empty) table near ``near`` (the middle of the user's view), overlapping nothing."""
-    occupied = [
-        (x, y, MIN_WIDTH + 120, HEADER + ROW * n + PAD)
-        for x, y, n in DataTable.objects.filter(project=project)
-        .annotate(n=Count("fields"))
-        .values_list("position_x", "position_y", "n")
-    ]
-    occupied += list(
-        StickyNote.objects.filter(project=project).values_list("position_x", "position_y", "width", "height")
-    )
+NEW_TABLE_SIZE = (MIN_WIDTH + 40, HEADER + ROW * 3 + PAD)  # room for a new table and its first fields
+
+
+def _occupied(project: Project, exclude: set[str] = frozenset()) -> list[tuple[int, int, int, int]]:
+    """Every table box at its real size (from its columns, up to ``MAX_WIDTH`` wide) and every sticky note."""
+    diagram = load_diagram(project, include_deleted=True)
+    rects = [(b.x, b.y, b.width, b.height) for b in diagram.boxes if b.id not in exclude]
+    return rects + [(n.x, n.y, n.width, n.height) for n in diagram.notes]
+
+
+def new_table_position(
+    project: Project, near: tuple[int, int] | None = None, *, size: tuple[int, int] = NEW_TABLE_SIZE
+) -> tuple[int, int]:
+    """A free spot for a new table of ``size`` near ``near`` (the middle of the user's view), overlapping no
+    table (at its real size) and no sticky note."""
     start = near or (40, 40)
-    return free_position(occupied, (MIN_WIDTH + 40, HEADER + ROW * 3 + PAD), near=(int(start[0]), int(start[1])))
+    return free_position(_occupied(project), size, near=(int(start[0]), int(start[1])))
+
+
+def place_between(table: DataTable, first: DataTable, second: DataTable) -> tuple[int, int]:
+    """Move ``table`` (a many-to-many junction) to the free spot nearest the middle between ``first`` and
+    ``second``, at its real size, overlapping nothing. Returns the new position."""
+    diagram = load_diagram(table.project, include_deleted=True)
+    boxes = {b.id: b for b in diagram.boxes}
+    me, a, b = boxes[str(table.pk)], boxes[str(first.pk)], boxes[str(second.pk)]
+    middle_x = (a.x + a.width / 2 + b.x + b.width / 2) / 2
+    middle_y = (a.y + a.height / 2 + b.y + b.height / 2) / 2
+    occupied = [(o.x, o.y, o.width, o.height) for o in diagram.boxes if o.id != me.id]
+    occupied += [(n.x, n.y, n.width, n.height) for n in diagram.notes]
+    x, y = free_position(
+        occupied, (me.width, me.height), near=(int(middle_x - me.width / 2), int(middle_y - me.height / 2))
+    )
+    DataTable.objects.filter(pk=table.pk).update(position_x=x, position_y=y)
+    table.position_x, table.position_y = x, y
+    return x, y
 
 
 def _clean_color(color: str | None, default: str) -> str:
@@ -169,7 +197,8 @@ def create_note(
     project: Project, *, actor, text: str, color: str | None = None, position: tuple[int, int] | None = None
 ) -> StickyNote:
     require_editor(project, actor)
-    x, y = position or new_table_position(project)
+    size = (StickyNote._meta.get_field("width").default, StickyNote._meta.get_field("height").default)
+    x, y = position or new_table_position(project, size=size)
     return StickyNote.objects.create(
         project=project,
         text=_clean_text(text),

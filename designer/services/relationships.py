@@ -13,6 +13,7 @@ from designer.schema.validation import MAX_IDENTIFIER_LENGTH, validate_identifie
 from . import fields as field_service
 from . import tables as table_service
 from ._edit import check_required_cycles, integrity_as_validation, require_editor, save, touch
+from .layout import place_between
 from .locks import guard_write, refuse_if_locked_by_others
 
 
@@ -295,6 +296,7 @@ def _create_many_to_many(project, actor, source, target, relationship_name, on_d
     with integrity_as_validation():
         save(rel, actor)
     touch(target.table, actor)
+    place_between(junction, source.table, target.table)
     return rel
 
 

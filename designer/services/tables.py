@@ -12,8 +12,6 @@ from designer.schema.validation import check_transition, validate_identifier
 from ._edit import integrity_as_validation, require_editor, save, touch
 from .locks import guard_write, refuse_if_locked_by_others
 
-GRID_X, GRID_Y, GRID_COLUMNS = 320, 280, 5
-
 
 def _check_table_name(project: Project, table_name: str, exclude_pk=None) -> str:
     table_name = (table_name or "").strip()
@@ -41,9 +39,10 @@ def _check_display_name(project: Project, name: str, exclude_pk=None) -> str:
 
 
 def next_free_position(project: Project) -> tuple[int, int]:
-    """A grid slot below/after the existing tables, so a new table never lands on another one."""
-    count = DataTable.objects.filter(project=project).count()
-    return (count % GRID_COLUMNS) * GRID_X + 40, (count // GRID_COLUMNS) * GRID_Y + 40
+    """The free spot nearest the top left corner, overlapping no table at its real size and no note."""
+    from .layout import new_table_position
+
+    return new_table_position(project)
 
 
 @transaction.atomic

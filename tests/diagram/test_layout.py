@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
-from designer.diagram.geometry import Box, Row, overlaps
+import pytest
+
+from designer.diagram.from_snapshot import arrange, diagram_from_snapshot
+from designer.diagram.geometry import Box, Edge, Router, Row, connectors_crossing_boxes, overlaps, path_data
 from designer.diagram.layout import free_position, layered_layout
+from designer.diagram.svg import Diagram, render_svg
+from designer.importers.sql import read_sql
+from designer.sample import generated_snapshot
 
 
 def _no_overlaps(positions, sizes):
@@ -57,3 +64,69 @@ def test_a_lookup_table_sits_next_to_the_table_that_uses_it_not_in_the_first_col
     pos = layered_layout(sizes, [("artist", "album"), ("album", "track"), ("genre", "track")])
     assert pos["genre"][0] == pos["album"][0], "genre's connector to track crosses no column of boxes"
     assert pos["artist"][0] < pos["album"][0] < pos["track"][0]
+
+
+CHINOOK = Path("/work/shared/schemas/chinook/chinook-postgresql.sql")
+
+
+def _arranged(snapshot):
+    snapshot = {k: v for k, v in snapshot.items() if k != "layout"}
+    diagram = diagram_from_snapshot(snapshot)
+    positions = arrange(diagram.boxes, diagram.edges)
+    for box in diagram.boxes:
+        box.x, box.y = positions[box.id]
+    return diagram
+
+
+def _overlapping(boxes):
+    return [
+        (a.table_name, b.table_name)
+        for a, b in itertools.combinations(boxes, 2)
+        if overlaps((a.x, a.y, a.width, a.height), (b.x, b.y, b.width, b.height))
+    ]
+
+
+@pytest.mark.parametrize("tables", [30, 100])
+def test_after_auto_arrange_connectors_of_a_generated_design_seldom_cross_a_third_box(tables):
+    diagram = _arranged(generated_snapshot(tables))
+    crossing = connectors_crossing_boxes(diagram.boxes, diagram.edges)
+    assert len(crossing) <= len(diagram.edges) // 10, f"{len(crossing)} of {len(diagram.edges)} connectors cross"
+    assert _overlapping(diagram.boxes) == []
+
+
+def test_after_auto_arrange_no_chinook_connector_crosses_a_third_box():
+    diagram = _arranged(read_sql(CHINOOK.read_text(encoding="utf-8")).snapshot)
+    assert len(diagram.boxes) == 11 and len(diagram.edges) == 11
+    assert connectors_crossing_boxes(diagram.boxes, diagram.edges) == []
+    assert _overlapping(diagram.boxes) == []
+
+
+def test_a_connector_that_loops_through_a_neighbouring_box_is_counted_as_crossing():
+    rows = [Row("id", "integer", ("PK",), True), Row("parent_id", "integer", ("FK",))]
+    upper = Box("u", "upper", "draft", 0, 0, list(rows))
+    lower = Box("l", "lower", "draft", 0, 300, list(rows))
+    beside = Box("b", "beside", "draft", upper.width + 10, 60, list(rows) * 6)
+    edge = Edge("e", "lower_parent_id_fkey", "one_to_many", "u", "id", "l", "parent_id")
+    assert connectors_crossing_boxes([upper, lower, beside], [edge]) == [edge]
+    beside.x = upper.width + 200
+    assert connectors_crossing_boxes([upper, lower, beside], [edge]) == []
+
+
+def test_a_connector_spanning_a_column_is_drawn_through_the_gap_between_its_boxes():
+    rows = [Row("id", "integer", ("PK",), True), Row("left_id", "integer", ("FK",))] + [Row("c", "text")] * 8
+    left = Box("a", "left", "draft", 0, 100, list(rows))
+    top = Box("t", "top", "draft", 400, 0, list(rows))
+    bottom = Box("m", "bottom", "draft", 400, top.height + 60, list(rows))
+    right = Box("c", "right", "draft", 800, 100, list(rows))
+    edge = Edge("e", "right_left_id_fkey", "one_to_many", "a", "id", "c", "left_id")
+    boxes = [left, top, bottom, right]
+    # The plain curve runs through "top" (the line from y=144 to y=164 crosses x=400..600 there).
+    plain = Router([left, right]).segments(left, 0, right, 1)
+    assert len(plain) == 1
+    assert connectors_crossing_boxes(boxes, [edge]) == []
+    text = render_svg(Diagram(boxes, [edge]))
+    drawn = text.split('class="line" d="')[1].split('"')[0]
+    assert drawn == path_data(Router(boxes).segments(left, 0, right, 1)) and " L" in drawn
+    (crossing_middle,) = [s for s in Router(boxes).segments(left, 0, right, 1) if s[0][0] < 400 and s[-1][0] > 600]
+    assert len(crossing_middle) == 2 and crossing_middle[0][1] == crossing_middle[1][1], "a straight run"
+    assert top.y + top.height < crossing_middle[0][1] < bottom.y, "it crosses the middle column between the boxes"
