@@ -192,3 +192,15 @@ def login(page, live_server_url, make_user):
         return user
 
     return do
+
+
+def wait_until(page, expression: str, timeout: float = 15000) -> None:
+    """Wait until ``expression`` (JavaScript) is truthy in the page.
+
+    Playwright's ``wait_for_function`` compiles its argument inside the page, which the Content Security Policy
+    forbids (no eval); ``page.evaluate`` goes through the devtools protocol, which the policy does not govern."""
+    deadline = time.monotonic() + timeout / 1000
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout / 1000:.0f} s: {expression}")
+        page.wait_for_timeout(50)

@@ -10,6 +10,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from designer.models import DataTable, Project
+from tests.e2e.conftest import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 
@@ -259,7 +260,7 @@ def test_new_user_designs_chinook_by_hand_and_auto_arrange_leaves_no_overlaps(pa
 
     page.evaluate("window.redraws = 0; document.addEventListener('tw:diagram-redrawn', () => window.redraws++)")
     page.get_by_role("button", name="Auto-arrange").click()
-    page.wait_for_function("window.redraws > 0")
+    wait_until(page, "window.redraws > 0")
     page.wait_for_timeout(100)
     assert page.locator("#canvas g[data-table]").count() == 11
     assert page.locator("#canvas g[data-relationship]").count() == 11
@@ -309,7 +310,7 @@ def zoom_after(page, key: str) -> int:
     before = page.locator("#zoom-level").inner_text()
     page.keyboard.press(key)
     with contextlib.suppress(PlaywrightTimeout):  # unchanged: the caller's assertion says so
-        page.wait_for_function(f"document.getElementById('zoom-level').textContent !== {before!r}", timeout=2000)
+        wait_until(page, f"document.getElementById('zoom-level').textContent !== {before!r}", timeout=2000)
     return zoom_percent(page)
 
 
@@ -393,7 +394,7 @@ def test_dragging_a_group_label_moves_its_tables(page, live_server_url, login):
     form.get_by_label("Tables in the group").select_option(label=["customers", "orders"])
     page.evaluate("window.redraws = 0; document.addEventListener('tw:diagram-redrawn', () => window.redraws++)")
     form.get_by_role("button", name="Add group").click()
-    page.wait_for_function("window.redraws > 0")
+    wait_until(page, "window.redraws > 0")
     label = page.get_by_role("button", name="Group Sales")
     boxes = {
         n: page.get_by_role("button", name=f"Table {n}, Draft").bounding_box()
