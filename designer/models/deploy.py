@@ -33,6 +33,8 @@ class DeployRun(models.Model):
     to_version = models.ForeignKey(
         "designer.SchemaVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    from_hash = models.CharField(max_length=64, blank=True, help_text="schema_hash of what was deployed before.")
+    to_hash = models.CharField(max_length=64, blank=True, help_text="schema_hash of what the run deploys.")
     target_schema = models.CharField(max_length=63)
     statements = models.JSONField(default=list, blank=True, help_text="The forward plan: sql, lock, risk, figures.")
     reverse_statements = models.JSONField(default=list, blank=True, help_text="The plan that undoes this run.")

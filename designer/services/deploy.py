@@ -44,12 +44,12 @@ from designer.models import (
 from designer.models.lock import LockType
 from designer.realtime import events
 from designer.schema.diff import diff, summarize
-from designer.schema.snapshot import Snapshot, empty_snapshot
+from designer.schema.snapshot import Snapshot, empty_snapshot, schema_hash
 from designer.schema.validation import check_transition
 
 from . import locks as table_locks
 from .snapshots import project_snapshot
-from .targets import DeployRefused, StatementFailed, schema_name, target_for
+from .targets import DeployRefused, StatementFailed, claim_schema_name, schema_name, target_for
 
 __all__ = ["DeployRefused", "deploy", "drift", "kept_objects", "plan", "purge", "rollback", "schema_name"]
 DEPLOY_PERMISSION = "designer.deploy_project"
@@ -58,11 +58,15 @@ Progress = Callable[[DeployRun, int, int], None]
 
 # --- who --------------------------------------------------------------------------------------------
 def can_deploy(user) -> bool:
-    return bool(getattr(user, "is_authenticated", False) and user.has_perm(DEPLOY_PERMISSION))
+    """Staff, and users granted ``designer.deploy_project`` (superusers have every permission)."""
+    if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
+        return False
+    return bool(user.is_staff or user.has_perm(DEPLOY_PERMISSION))
 
 
 def require_deployer(user) -> None:
-    """Deploys, rollbacks and purges need the ``designer.deploy_project`` permission (``None`` = the shell)."""
+    """Deploys, rollbacks and purges need staff or the ``designer.deploy_project`` permission (``None`` = the
+    shell)."""
     if user is None:
         return
     if not can_deploy(user):
@@ -279,6 +283,7 @@ def deploy(
     from .versions import version_for_design
 
     require_deployer(actor)
+    claim_schema_name(project)
     target = target_for(project)
     target.open(lock=True)
     try:
@@ -290,21 +295,27 @@ def deploy(
                 {"confirm_name": [f"This plan drops data. Type the project name ({project.name}) to confirm."]}
             )
         locks = take_critical_locks(project, {s.table for s in p.forward if s.table}, user=actor, reason="Deploy")
-        version = version_for_design(project, actor=actor, message=message or "Deployed", snapshot=p.design)
         run = DeployRun.objects.create(
             project=project,
             number=p.number,
             kind=DeployKind.DEPLOY,
             started_by=actor if getattr(actor, "is_authenticated", False) else None,
             from_version=p.from_version,
-            to_version=version,
+            from_hash=p.from_version.schema_hash if p.from_version else "",
+            to_hash=schema_hash(p.design),
             target_schema=p.schema,
             statements=[s.as_dict() for s in p.forward],
             reverse_statements=[s.as_dict() for s in p.reverse],
         )
         try:  # Draft -> Active while the deploy still holds its critical locks
-            if _run(target, run, p.design, progress) and run.status == DeployStatus.SUCCEEDED:
-                _activate_deployed_tables(project, p.design, actor)
+            if _run(target, run, p.design, progress):
+                # only an applied run records a version: a failed one changed nothing, so nothing advances
+                run.to_version = version_for_design(
+                    project, actor=actor, message=message or "Deployed", snapshot=p.design
+                )
+                run.save(update_fields=["to_version"])
+                if run.status == DeployStatus.SUCCEEDED:
+                    _activate_deployed_tables(project, p.design, actor)
         finally:
             release_locks(locks)
         _broadcast(project, "deploy.finished", {"run": run.number, "status": run.status})
@@ -345,6 +356,8 @@ def rollback(project: Project, *, actor, progress: Progress | None = None) -> De
             started_by=actor if getattr(actor, "is_authenticated", False) else None,
             from_version=last.to_version,
             to_version=last.from_version,
+            from_hash=last.to_hash,
+            to_hash=last.from_hash,
             target_schema=last.target_schema,
             statements=last.reverse_statements,
             reverse_statements=last.statements,

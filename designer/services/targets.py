@@ -17,11 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from django.db import IntegrityError, transaction
 from psycopg import sql
 
 from designer.ddl import postgresql as pg_ddl
 from designer.ddl import sqlite as sqlite_ddl
-from designer.ddl.names import KEPT_COLUMN_MARK, is_kept_column, kept_schema
+from designer.ddl.names import KEPT_COLUMN_MARK, is_kept_column, is_kept_schema, kept_schema_pattern
 from designer.introspect import postgresql as pg_introspect
 from designer.introspect import sqlite as sqlite_introspect
 from designer.models import DeployRun, Project
@@ -44,12 +45,64 @@ class StatementFailed(Exception):
     """A statement failed; nothing was applied. ``run.error`` and ``run.failed_statement`` say which."""
 
 
-def schema_name(project: Project) -> str:
-    """The schema (SQLite: file stem) a project deploys into: its slug as an identifier, never ``public``."""
-    name = project.slug.lower().replace("-", "_")[:40] or "project"
+SCHEMA_STEM = 40  # characters of the slug kept in a schema name (plus a 7 or 13 character suffix at most)
+
+
+def derived_schema_name(slug: str) -> str:
+    """The slug as an identifier (``-`` → ``_``, cut to 40 characters, never ``public`` or ``pg_…``)."""
+    name = slug.lower().replace("-", "_")[:SCHEMA_STEM] or "project"
     if not name[0].isalpha() or name in RESERVED_SCHEMAS or name.startswith("pg_"):
-        name = f"p_{name}"[:40]
+        name = f"p_{name}"[:SCHEMA_STEM]
     return name
+
+
+def _schema_candidates(project: Project) -> list[str]:
+    """The slug itself when it is already a plain identifier, else (or when taken) the derived name plus a short
+    hash of the project's id: ``my-shop`` and ``my_shop``, or two long slugs cut alike, never share a schema."""
+    stem = derived_schema_name(project.slug)
+    digest = hashlib.sha256(str(project.pk).encode()).hexdigest()
+    hashed = [f"{stem}_{digest[:6]}", f"{stem}_{digest[:12]}"]
+    if stem != project.slug or is_kept_schema(stem):  # altered, cut, or looks like another project's kept schema
+        return hashed
+    return [stem, *hashed]
+
+
+def schema_name(project: Project) -> str:
+    """The schema (SQLite: file stem) a project deploys into, unique per project (a database constraint).
+
+    Fixed by the first deploy (:func:`claim_schema_name` stores it on the project); until then the first candidate
+    no other project has claimed."""
+    if project.deploy_schema:
+        return project.deploy_schema
+    if project.pk is not None:
+        stored = Project.objects.filter(pk=project.pk).values_list("deploy_schema", flat=True).first()
+        if stored:
+            project.deploy_schema = stored
+            return stored
+    candidates = _schema_candidates(project)
+    taken = set(
+        Project.objects.filter(deploy_schema__in=candidates)
+        .exclude(pk=project.pk)
+        .values_list("deploy_schema", flat=True)
+    )
+    return next((c for c in candidates if c not in taken), candidates[-1])
+
+
+def claim_schema_name(project: Project) -> str:
+    """Store the project's schema name (first deploy). Two projects racing for one name: the unique constraint
+    lets one win and the other takes its next candidate."""
+    for _ in range(3):
+        name = schema_name(project)
+        if project.deploy_schema:
+            return name
+        try:
+            with transaction.atomic():
+                Project.objects.filter(pk=project.pk, deploy_schema__isnull=True).update(deploy_schema=name)
+        except IntegrityError:
+            continue
+        project.deploy_schema = None
+        return schema_name(project)
+    raise DeployRefused(f"No free deploy schema for {project.name!r}; rename the project's slug and try again.")
 
 
 def target_for(project: Project) -> PostgresTarget | SqliteTarget:
@@ -240,23 +293,26 @@ class PostgresTarget(_Target):
         return pg_introspect.introspect(self.conn, self.schema, missing_ok=True)
 
     def kept(self) -> list[dict[str, Any]]:
-        prefix = kept_schema(self.schema, "").replace("_", r"\_") + "%"
+        """What this project's deploys moved aside: exactly ``<schema>_kept_d<n>[r]`` schemas and
+        ``<column>__kept_d<n>[r]`` columns (never another project's schema that merely starts alike)."""
+        pattern = kept_schema_pattern(self.schema)
         out = []
         for nsp, rel, rows in self.conn.execute(
             "SELECT n.nspname, c.relname, c.reltuples::bigint FROM pg_class c "
             "JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE n.nspname LIKE %s AND c.relkind IN ('r', 'p') ORDER BY 1, 2",
-            (prefix,),
+            "WHERE n.nspname ~ %s AND c.relkind IN ('r', 'p') ORDER BY 1, 2",
+            (pattern,),
         ).fetchall():
             out.append({"kind": "table", "schema": nsp, "table": rel, "column": "", "rows": max(rows, 0)})
         for rel, col in self.conn.execute(
             "SELECT c.relname, a.attname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
             "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s AND a.attnum > 0 "
-            "AND NOT a.attisdropped AND strpos(a.attname, %s) > 0 ORDER BY 1, 2",
+            "AND NOT a.attisdropped AND c.relkind IN ('r', 'p') AND strpos(a.attname, %s) > 0 ORDER BY 1, 2",
             (self.schema, KEPT_COLUMN_MARK),
         ).fetchall():
-            out.append({"kind": "column", "schema": self.schema, "table": rel, "column": col, "rows": None})
-        schemas = {n for (n,) in self.conn.execute("SELECT nspname FROM pg_namespace WHERE nspname LIKE %s", (prefix,))}
+            if is_kept_column(col):
+                out.append({"kind": "column", "schema": self.schema, "table": rel, "column": col, "rows": None})
+        schemas = {n for (n,) in self.conn.execute("SELECT nspname FROM pg_namespace WHERE nspname ~ %s", (pattern,))}
         for nsp in sorted(schemas - {o["schema"] for o in out if o["kind"] == "table"}):
             out.append({"kind": "schema", "schema": nsp, "table": "", "column": "", "rows": None})
         return out
@@ -281,6 +337,17 @@ class PostgresTarget(_Target):
         return dropped
 
 
+def app_database_files() -> set[Path]:
+    """The SQLite files of the app's own databases (``DATABASE_URL`` and every entry of ``DATABASES``)."""
+    from django.conf import settings
+
+    names = [db["NAME"] for db in settings.DATABASES.values() if "sqlite" in db.get("ENGINE", "")]
+    url = getattr(settings, "DATABASE_URL", "")
+    if url.startswith("sqlite"):
+        names.append(sqlite_path(url))
+    return {Path(name).resolve() for name in names if name and str(name) != ":memory:"}
+
+
 def _pg_error(exc: psycopg.Error) -> str:
     diag = exc.diag
     text = (diag.message_primary or str(exc)).strip()
@@ -290,7 +357,8 @@ def _pg_error(exc: psycopg.Error) -> str:
 
 
 class SqliteTarget(_Target):
-    """One SQLite file per project, next to ``DEPLOY_DATABASE_URL``'s file: ``<dir>/<schema>.sqlite3``."""
+    """One SQLite file per project, in a folder of its own next to ``DEPLOY_DATABASE_URL``'s file:
+    ``<dir>/projects/<schema>.sqlite3`` — never the app's own database file (refused if it were)."""
 
     dialect = "sqlite"
     errors = sqlite3.Error
@@ -298,13 +366,15 @@ class SqliteTarget(_Target):
 
     @property
     def path(self) -> Path:
-        return sqlite_path().parent / f"{self.schema}.sqlite3"
+        return sqlite_path().parent / "projects" / f"{self.schema}.sqlite3"
 
     @property
     def location(self) -> str:
         return f"file {self.path.name}"
 
     def open(self, *, lock: bool = False) -> None:
+        if self.path.resolve() in app_database_files():
+            raise DeployRefused(f"{self.path} is the app's own database; point DEPLOY_DATABASE_URL at another folder.")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.lock_file = None
         if lock:

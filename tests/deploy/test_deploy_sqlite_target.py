@@ -25,7 +25,7 @@ def test_shop_deploys_to_its_own_sqlite_file_renames_and_rolls_back(sqlite_targe
     project = shop["project"]
     run = deploy_service.deploy(project, actor=deployer)
     assert run.status == "succeeded", run.error or run.verification
-    db = sqlite3.connect(sqlite_target / "shop.sqlite3")
+    db = sqlite3.connect(sqlite_target / "projects" / "shop.sqlite3")
     db.execute("INSERT INTO customers (id, email) VALUES (1, 'a@x')")
     db.execute("INSERT INTO orders (id, customer_id, total) VALUES (5, 1, 2.5)")
     db.commit()
@@ -61,7 +61,7 @@ def test_sqlite_failure_applies_nothing_and_a_second_deploy_is_refused(sqlite_ta
                 deploy_service.deploy(project, actor=deployer)
 
     deploy_service.deploy(project, actor=deployer, progress=concurrent)
-    db = sqlite3.connect(sqlite_target / "shop.sqlite3")
+    db = sqlite3.connect(sqlite_target / "projects" / "shop.sqlite3")
     db.execute("INSERT INTO customers (id, email) VALUES (1, 'a@x')")
     db.execute("INSERT INTO orders (id, customer_id, total) VALUES (5, 1, NULL)")
     db.commit()

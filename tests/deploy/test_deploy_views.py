@@ -40,16 +40,26 @@ def test_everyone_without_the_permission_gets_403_on_every_deploy_path(client, l
     assert not DeployRun.objects.exists()
 
 
-def test_staff_without_the_permission_cannot_run_the_admin_action(client, live_shop, make_user):
+def test_staff_have_the_deploy_permission_without_a_grant(client, live_shop, make_user):
     staff = make_user("stan", staff=True)
     staff.user_permissions.add(Permission.objects.get(codename="view_project"))
     client.force_login(staff)
+    assert client.get(reverse("designer:deploy", args=[live_shop["project"].slug])).status_code == 200
     changelist = reverse("admin:designer_project_changelist")
-    assert "Deploy selected projects" not in client.get(changelist).content.decode()
+    assert "Deploy selected projects" in client.get(changelist).content.decode()
     response = client.post(
-        changelist, {"action": "deploy_selected", "_selected_action": [str(live_shop["project"].pk)]}
+        changelist, {"action": "deploy_selected", "_selected_action": [str(live_shop["project"].pk)]}, follow=True
     )
-    assert response.status_code == 403
+    assert "Shop: deploy #1 Succeeded." in response.content.decode()
+
+
+def test_non_staff_without_the_permission_cannot_run_the_admin_action(client, live_shop, owner):
+    client.force_login(owner)
+    response = client.post(
+        reverse("admin:designer_project_changelist"),
+        {"action": "deploy_selected", "_selected_action": [str(live_shop["project"].pk)]},
+    )
+    assert response.status_code in (302, 403) and "/admin/login/" in response.get("Location", "/admin/login/")
     assert not DeployRun.objects.exists()
 
 
