@@ -20,6 +20,15 @@ class Migration(migrations.Migration):
             field=models.CharField(blank=True, help_text="schema_hash of what the run deploys.", max_length=64),
         ),
         migrations.AddField(
+            model_name="deployrun",
+            name="live_warnings",
+            field=models.JSONField(
+                blank=True,
+                default=list,
+                help_text="Objects in the target the design cannot hold (views, triggers…) after the run.",
+            ),
+        ),
+        migrations.AddField(
             model_name="project",
             name="deploy_schema",
             field=models.CharField(

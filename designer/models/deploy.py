@@ -42,6 +42,11 @@ class DeployRun(models.Model):
     error = models.TextField(blank=True)
     failed_statement = models.TextField(blank=True)
     verification = models.JSONField(default=list, blank=True, help_text="Differences found after the run.")
+    live_warnings = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Objects in the target the design cannot hold (views, triggers…) after the run.",
+    )
     reverts = models.OneToOneField("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reverted_by")
     started_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)

@@ -227,6 +227,7 @@ FINAL_FIELDS = [
     "error",
     "failed_statement",
     "verification",
+    "live_warnings",
     "statements_done",
     "reverts",
     "finished_at",
@@ -242,7 +243,9 @@ def _finish(run: DeployRun, started: float) -> DeployRun:
 
 
 def _verify(target, run: DeployRun, intended: Snapshot) -> None:
-    run.verification = differences(intended, target.introspect(), dialect=target.dialect)
+    live = target.introspect()
+    run.verification = differences(intended, live, dialect=target.dialect)
+    run.live_warnings = list(live.get("warnings", []))  # drift compares against these later
     run.status = DeployStatus.FAILED_VERIFICATION if run.verification else DeployStatus.SUCCEEDED
 
 
@@ -377,12 +380,23 @@ def rollback(project: Project, *, actor, progress: Progress | None = None) -> De
 
 # --- drift and purge ----------------------------------------------------------------------------------
 def drift(project: Project) -> list[str]:
-    """Every difference between the live schema and the last deployed version (empty = no drift)."""
+    """Every difference between the live schema and the last deployed version (empty = no drift), including
+    objects the design cannot hold (views, triggers, sequences, domains…) added or removed since the last run."""
     with target_for(project) as target:
         live = target.introspect()
-        return differences(
+        report = differences(
             deployed_snapshot(project), live, intended_label="last deployed version", dialect=target.dialect
         )
+    last = (
+        DeployRun.objects.filter(project=project, status__in=[DeployStatus.SUCCEEDED, DeployStatus.FAILED_VERIFICATION])
+        .order_by("-number")
+        .values_list("live_warnings", flat=True)
+        .first()
+    ) or []
+    now = list(live.get("warnings", []))
+    report += [f"added outside Tablewright: {w}" for w in now if w not in last]
+    report += [f"removed outside Tablewright: {w}" for w in last if w not in now]
+    return report
 
 
 def kept_objects(project: Project) -> list[dict[str, Any]]:
