@@ -51,7 +51,17 @@ from . import locks as table_locks
 from .snapshots import project_snapshot
 from .targets import DeployRefused, StatementFailed, claim_schema_name, schema_name, target_for
 
-__all__ = ["DeployRefused", "deploy", "drift", "kept_objects", "plan", "purge", "rollback", "schema_name"]
+__all__ = [
+    "DeployRefused",
+    "deploy",
+    "drift",
+    "kept_objects",
+    "plan",
+    "purge",
+    "rollback",
+    "rollback_plan",
+    "schema_name",
+]
 DEPLOY_PERMISSION = "designer.deploy_project"
 Progress = Callable[[DeployRun, int, int], None]
 
@@ -113,6 +123,7 @@ class Plan:
     reverse: list[Statement]
     tables: dict[str, dict[str, Any]] = field(default_factory=dict)  # live figures per table
     from_version: SchemaVersion | None = None
+    reverts: DeployRun | None = None  # a rollback plan: the deploy it undoes
 
     @property
     def risk(self) -> str:
@@ -165,12 +176,48 @@ def plan(project: Project, *, measure: bool = True, target=None) -> Plan:
         reverse=reverse,
         from_version=deployed_version(project),
     )
-    if measure and forward:
-        if own:
-            with target:
-                target.measure(result)
-        else:
-            target.measure(result)
+    if measure:
+        _measure(result, target, own)
+    return result
+
+
+def _measure(plan_: Plan, target, own: bool) -> None:
+    if not plan_.forward:
+        return
+    if own:
+        with target:
+            target.measure(plan_)
+    else:
+        target.measure(plan_)
+
+
+def rollback_plan(project: Project, *, measure: bool = True, target=None) -> Plan | None:
+    """What a rollback would run: the reverse SQL of the last effective deploy, with the same lock, risk and
+    live figures as a deploy plan (``None`` when there is nothing to roll back)."""
+    last = effective_runs(project).first()
+    if last is None:
+        return None
+    number = _next_number(project)
+    base = last.to_version.schema_snapshot if last.to_version else deployed_snapshot(project)
+    intended = last.from_version.schema_snapshot if last.from_version else empty_snapshot()
+    own = target is None
+    target = target or target_for(project)
+    result = Plan(
+        project=project,
+        schema=last.target_schema,
+        location=target.location,
+        tag=f"{last.tag}r",
+        number=number,
+        base=base,
+        design=intended,
+        changes=diff(base, intended, canonical=True),
+        forward=[Statement(**{**st, "figures": {}}) for st in last.reverse_statements],
+        reverse=[Statement(**{**st, "figures": {}}) for st in last.statements],
+        from_version=last.to_version,
+    )
+    result.reverts = last
+    if measure:
+        _measure(result, target, own)
     return result
 
 
@@ -340,21 +387,38 @@ def _require_kept_data(target, last: DeployRun) -> None:
         )
 
 
-def rollback(project: Project, *, actor, progress: Progress | None = None) -> DeployRun:
-    """Undo the last effective deploy with its reverse SQL (kept-aside tables and columns come back)."""
+def rollback(
+    project: Project,
+    *,
+    actor,
+    confirm_name: str | None = None,
+    progress: Progress | None = None,
+    expected_digest: str | None = None,
+) -> DeployRun:
+    """Undo the last effective deploy with its reverse SQL (kept-aside tables and columns come back).
+
+    Like a deploy: a destructive reverse plan (it drops what the deploy added) needs the typed project name,
+    and ``expected_digest`` (from the previewed :func:`rollback_plan`) refuses to run a different one."""
     require_deployer(actor)
     target = target_for(project)
     target.open(lock=True)
     try:
-        last = effective_runs(project).first()
-        if last is None:
+        p = rollback_plan(project, measure=True, target=target)
+        if p is None:
             raise DeployRefused(f"{project.name} has no deploy to roll back.")
+        last = p.reverts
+        if expected_digest is not None and expected_digest != p.digest:
+            raise DeployRefused("Another deploy or rollback ran since you opened this preview. Review it again.")
         _require_kept_data(target, last)
+        if p.destructive and confirm_name != project.name:
+            raise ValidationError(
+                {"confirm_name": [f"This rollback drops data. Type the project name ({project.name}) to confirm."]}
+            )
         tables = {s["table"] for s in last.reverse_statements if s["table"]}
         locks = take_critical_locks(project, tables, user=actor, reason="Rollback")
         run = DeployRun.objects.create(
             project=project,
-            number=_next_number(project),
+            number=p.number,
             kind=DeployKind.ROLLBACK,
             started_by=actor if getattr(actor, "is_authenticated", False) else None,
             from_version=last.to_version,
@@ -362,12 +426,11 @@ def rollback(project: Project, *, actor, progress: Progress | None = None) -> De
             from_hash=last.to_hash,
             to_hash=last.from_hash,
             target_schema=last.target_schema,
-            statements=last.reverse_statements,
+            statements=[s.as_dict() for s in p.forward],
             reverse_statements=last.statements,
         )
-        intended = last.from_version.schema_snapshot if last.from_version else empty_snapshot()
         try:
-            if _run(target, run, intended, progress):
+            if _run(target, run, p.design, progress):
                 run.reverts = last
                 run.save(update_fields=["reverts"])
         finally:

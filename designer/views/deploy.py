@@ -97,12 +97,31 @@ def progress(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "designer/deploy.html#progress", context)
 
 
-@deployer_required
-@require_POST
-def rollback(request: HttpRequest, slug: str) -> HttpResponse:
-    project = get_project_for(request, slug)
+def _rollback_preview(request, project, *, status: int = 200, **extra) -> HttpResponse:
     try:
-        run = deploy_service.rollback(project, actor=request.user)
+        plan, problem = deploy_service.rollback_plan(project), ""
+    except deploy_service.DeployRefused as exc:
+        plan, problem = None, str(exc)
+    context = {"project": project, "rollback": plan, "problem": problem, "errors": {}, **extra}
+    template = "designer/deploy_rollback.html#rollback-plan" if request.htmx else "designer/deploy_rollback.html"
+    return render(request, template, context, status=status)
+
+
+@deployer_required
+def rollback(request: HttpRequest, slug: str) -> HttpResponse:
+    """GET: the reverse plan (statements with lock, risk and live figures) and a confirm button. POST: run it."""
+    project = get_project_for(request, slug)
+    if request.method != "POST":
+        return _rollback_preview(request, project)
+    try:
+        run = deploy_service.rollback(
+            project,
+            actor=request.user,
+            confirm_name=request.POST.get("confirm_name"),
+            expected_digest=request.POST.get("plan_digest") or None,
+        )
+    except ValidationError as exc:
+        return _rollback_preview(request, project, status=422, errors=exc.message_dict)
     except deploy_service.DeployRefused as exc:
         messages.error(request, str(exc))
         return redirect("designer:deploy", slug=project.slug)
