@@ -158,56 +158,65 @@ class _Target:
                     "rows": self.count(f"SELECT count(*) FROM {self.ident(live)}"),
                     "size": self.size(live),
                 }
-        q = self.quote
         for st in plan.forward:
             impact = st.impact or {}
-            kind, table = impact.get("kind"), impact.get("table")
-            if not kind or kind == "none" or table not in existing:
-                continue
-            t = self.ident(table)
-            col = q(impact.get("column", ""))
-            warning = ""
-            if kind == "rows":
-                n = plan.tables.get(table, {}).get("rows")
-                if n and st.op == "drop_table":
-                    warning = f"Dropping {table} hides {n} rows (kept aside until purged)."
-                elif n and st.note.startswith("Required without a default"):
-                    warning = f"{table} has {n} rows: adding a required field without a default will fail."
-                elif n:
-                    warning = f"{table}: {n} rows affected."
-            elif kind == "non_nulls":
-                n = self.count(f"SELECT count({col}) FROM {t}")
-                if n:
-                    warning = f"Dropping {table}.{impact['column']} hides {n} values (kept aside until purged)."
-            elif kind == "nulls":
-                n = self.count(f"SELECT count(*) FROM {t} WHERE {col} IS NULL")
-                if n:
-                    warning = (
-                        f"{table}.{impact['column']} has {n} NULLs: making it required will fail until they are filled."
-                    )
-            elif kind == "duplicates":
-                cols = ", ".join(q(c) for c in impact["columns"])
-                n = self.count(
-                    f"SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM {t} GROUP BY {cols} "
-                    "HAVING count(*) > 1) d"
+            # a statement with several consequences (an SQLite table rebuild) lists them under "all"
+            found = [self._figure(plan, st, one, existing) for one in impact.get("all", [impact])]
+            found = [f for f in found if f is not None]
+            if found:
+                st.figures = {kind: n for kind, n, _ in found}
+                st.figures["warning"] = " ".join(w for _, _, w in found if w)
+
+    def _figure(self, plan, st, impact: dict, existing: set[str]) -> tuple[str, int | None, str] | None:
+        """One live figure behind a risky statement: (kind, number, warning), None when it does not apply."""
+        q = self.quote
+        kind, table = impact.get("kind"), impact.get("table")
+        if not kind or kind == "none" or table not in existing:
+            return None
+        t = self.ident(table)
+        col = q(impact.get("column", ""))
+        warning = ""
+        if kind == "rows":
+            n = plan.tables.get(table, {}).get("rows")
+            if n and st.op == "drop_table":
+                warning = f"Dropping {table} hides {n} rows (kept aside until purged)."
+            elif n and st.note.startswith("Required without a default"):
+                warning = f"{table} has {n} rows: adding a required field without a default will fail."
+            elif n:
+                warning = f"{table}: {n} rows affected."
+        elif kind == "non_nulls":
+            n = self.count(f"SELECT count({col}) FROM {t}")
+            if n:
+                warning = f"Dropping {table}.{impact['column']} hides {n} values (kept aside until purged)."
+        elif kind == "nulls":
+            n = self.count(f"SELECT count(*) FROM {t} WHERE {col} IS NULL")
+            if n:
+                warning = (
+                    f"{table}.{impact['column']} has {n} NULLs: making it required will fail until they are filled."
                 )
-                if n:
-                    warning = f"{table} ({', '.join(impact['columns'])}) has {n} duplicate rows: unique fails."
-            elif kind == "orphans" and impact["ref_table"] in existing:
-                n = self.count(
-                    f"SELECT count(*) FROM {t} c WHERE c.{col} IS NOT NULL AND NOT EXISTS "
-                    f"(SELECT 1 FROM {self.ident(impact['ref_table'])} p WHERE p.{q(impact['ref_column'])} = c.{col})"
-                )
-                if n:
-                    warning = f"{table}.{impact['column']} has {n} values without a match: the foreign key fails."
-            elif kind == "violations":
-                # re-emitted by the compiler from PostgreSQL's parse tree of a validated expression
-                n = self.count(f"SELECT count(*) FROM {t} WHERE NOT ({impact['expression']})")
-                if n:
-                    warning = f"{table} has {n} rows violating the new check: it fails."
-            else:
-                continue
-            st.figures = {kind: n, "warning": warning}
+        elif kind == "duplicates":
+            cols = ", ".join(q(c) for c in impact["columns"])
+            n = self.count(
+                f"SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM {t} GROUP BY {cols} "
+                "HAVING count(*) > 1) d"
+            )
+            if n:
+                warning = f"{table} ({', '.join(impact['columns'])}) has {n} duplicate rows: unique fails."
+        elif kind == "orphans" and impact["ref_table"] in existing:
+            n = self.count(
+                f"SELECT count(*) FROM {t} c WHERE c.{col} IS NOT NULL AND NOT EXISTS "
+                f"(SELECT 1 FROM {self.ident(impact['ref_table'])} p WHERE p.{q(impact['ref_column'])} = c.{col})"
+            )
+            if n:
+                warning = f"{table}.{impact['column']} has {n} values without a match: the foreign key fails."
+        elif kind == "violations":
+            # re-emitted by the compiler from PostgreSQL's parse tree of a validated expression
+            n = self.count(f"SELECT count(*) FROM {t} WHERE NOT ({impact['expression']})")
+            if n:
+                warning = f"{table} has {n} rows violating the new check: it fails."
+        else:
+            return None
+        return kind, n, warning
 
 
 class PostgresTarget(_Target):
