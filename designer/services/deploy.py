@@ -49,7 +49,7 @@ from designer.schema.validation import check_transition
 
 from . import locks as table_locks
 from .snapshots import project_snapshot
-from .targets import DeployRefused, StatementFailed, claim_schema_name, schema_name, target_for
+from .targets import BATCH, DeployRefused, StatementFailed, claim_schema_name, schema_name, target_for
 
 __all__ = [
     "DeployRefused",
@@ -301,12 +301,28 @@ def _broadcast(project: Project, event: str, payload: dict) -> None:
     events.deploy(project.pk, event.removeprefix("deploy."), **payload)
 
 
+def _reporter(run: DeployRun, progress: Progress | None) -> Progress:
+    """Per batch (every ``BATCH`` statements, and the last): the run's counter in the app database (the
+    progress partial reads it) and ``deploy.progress`` to the project's viewers; then the caller's callback."""
+    sent = {"done": 0}
+
+    def report(run_: DeployRun, done: int, total: int) -> None:
+        if done == total or done - sent["done"] >= BATCH:
+            sent["done"] = done
+            DeployRun.objects.filter(pk=run.pk).update(statements_done=done)
+            _broadcast(run.project, "deploy.progress", {"run": run.number, "done": done, "total": total})
+        if progress is not None:
+            progress(run_, done, total)
+
+    return report
+
+
 def _run(target, run: DeployRun, intended: Snapshot, progress: Progress | None) -> bool:
     """Execute the run's statements and verify convergence (the caller releases its locks). True when applied."""
     started = time.monotonic()
     _broadcast(run.project, "deploy.progress", {"run": run.number, "done": 0, "total": len(run.statements)})
     try:
-        target.execute(run, run.statements, progress)
+        target.execute(run, run.statements, _reporter(run, progress))
     except StatementFailed:
         run.status = DeployStatus.FAILED
         _finish(run, started)

@@ -32,7 +32,7 @@ from .deploy_target import connect_postgres, deploy_dialect, sqlite_path
 
 LOCK_TIMEOUT = "5s"
 STATEMENT_TIMEOUT = "5min"
-BATCH = 200  # statements per round trip (PostgreSQL)
+BATCH = 50  # statements per round trip (PostgreSQL), and how often progress is reported
 RESERVED_SCHEMAS = {"public", "information_schema"}
 Progress = Callable[[DeployRun, int, int], None]
 
@@ -281,10 +281,8 @@ class PostgresTarget(_Target):
                 for start in range(0, total, BATCH):
                     chunk = statements[start : start + BATCH]
                     self.conn.execute("\n".join(st["sql"] for st in chunk))
-                    done = start + len(chunk)
-                    DeployRun.objects.filter(pk=run.pk).update(statements_done=done)
                     if progress is not None:
-                        progress(run, done, total)
+                        progress(run, start + len(chunk), total)
         except psycopg.Error as exc:
             run.error, run.failed_statement = _pg_error(exc), ""
             with self.conn.transaction(force_rollback=True):
