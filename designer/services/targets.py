@@ -258,9 +258,15 @@ class PostgresTarget(_Target):
         return sql.Identifier(self.schema, table).as_string(None)
 
     def size(self, table: str) -> str:
-        return self.conn.execute(
-            "SELECT pg_size_pretty(pg_total_relation_size(%s::regclass))", (self.ident(table),)
-        ).fetchone()[0]
+        """The table's size on disk; when the table is locked (a concurrent deploy) or gone, says so instead."""
+        try:
+            return self.conn.execute(
+                "SELECT pg_size_pretty(pg_total_relation_size(%s::regclass))", (self.ident(table),)
+            ).fetchone()[0]
+        except psycopg.errors.LockNotAvailable:
+            return "unknown (the table is locked, maybe by a deploy running now)"
+        except psycopg.Error as exc:
+            return f"unknown ({_pg_error(exc)})"
 
     def existing_tables(self) -> set[str]:
         rows = self.conn.execute(

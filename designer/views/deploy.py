@@ -66,8 +66,11 @@ def deploy_run(request: HttpRequest, slug: str) -> HttpResponse:
             expected_digest=request.POST.get("plan_digest"),
         )
     except ValidationError as exc:
-        plan = deploy_service.plan(project)
-        context = _context(request, project, plan=plan, kept=[], errors=exc.message_dict, problem="")
+        try:
+            plan, problem = deploy_service.plan(project), ""
+        except (deploy_service.DeployRefused, ValueError) as again:
+            plan, problem = None, str(again)
+        context = _context(request, project, plan=plan, kept=[], errors=exc.message_dict, problem=problem)
         template = "designer/deploy.html#deploy-form" if request.htmx else "designer/deploy.html"
         return render(request, template, context, status=422)
     except (deploy_service.DeployRefused, ValueError) as exc:
@@ -147,6 +150,10 @@ def purge(request: HttpRequest, slug: str) -> HttpResponse:
     if request.POST.get("confirm_name") != project.name:
         messages.error(request, f"Type the project name ({project.name}) to purge what deploys kept aside.")
         return redirect("designer:deploy", slug=project.slug)
-    dropped = deploy_service.purge(project, actor=request.user)
+    try:
+        dropped = deploy_service.purge(project, actor=request.user)
+    except deploy_service.DeployRefused as exc:  # a deploy holds the project's lock, or the target is down
+        messages.error(request, f"Nothing was purged: {exc}")
+        return redirect("designer:deploy", slug=project.slug)
     messages.success(request, f"Purged {len(dropped)} kept object(s): {', '.join(dropped) or 'nothing'}.")
     return redirect("designer:deploy", slug=project.slug)
