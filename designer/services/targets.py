@@ -142,9 +142,10 @@ class _Target:
     def count(self, query: str) -> int | None:
         """A count for the plan; None when the target cannot answer (the figure is then left out)."""
         try:
-            return self.conn.execute(query).fetchone()[0]
+            value = self.conn.execute(query).fetchone()[0]
         except self.errors:
             return None
+        return None if value is None else int(value)  # sum() answers numeric: the run stores figures as JSON
 
     def measure(self, plan) -> None:
         """Live figures: rows (and size) of every affected table, and the real numbers behind risky statements."""

@@ -219,3 +219,18 @@ def test_objects_present_at_deploy_time_are_not_drift_until_they_go(live_shop, d
     assert deploy_service.drift(project) == [], "the sequence was there when the last deploy looked"
     sql(project, "DROP SEQUENCE invoice_numbers")
     assert [r.split(":")[0] for r in deploy_service.drift(project)] == ["removed outside Tablewright"]
+
+
+def test_the_plan_counts_duplicates_under_a_new_unique(live_shop, deployer):
+    project = live_shop["project"]
+    deploy_service.deploy(project, actor=deployer)
+    sql(project, "INSERT INTO customers (id, email) VALUES (1, 'a@x'), (2, 'b@x')")
+    sql(project, "INSERT INTO orders (id, customer_id) VALUES (1, 1), (2, 1), (3, 1), (4, 2), (5, 2)")
+    live_shop["orders"].refresh_from_db()
+    fields.update_field(live_shop["orders"].fields.get(field_name="customer_id"), actor=deployer, is_unique=True)
+    p = deploy_service.plan(project)
+    unique = next(s for s in p.forward if "UNIQUE" in s.sql)
+    assert unique.figures["duplicates"] == 3, "two extra rows for customer 1, one for customer 2"
+    assert "orders (customer_id) has 3 duplicate rows: unique fails." in p.warnings
+    run = deploy_service.deploy(project, actor=deployer)
+    assert run.status == "failed" and "UNIQUE" in run.failed_statement
