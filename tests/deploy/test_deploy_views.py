@@ -44,6 +44,7 @@ def test_staff_have_the_deploy_permission_without_a_grant(client, live_shop, mak
     staff = make_user("stan", staff=True)
     staff.user_permissions.add(Permission.objects.get(codename="view_project"))
     client.force_login(staff)
+    assert "Deploy</a>" in client.get(live_shop["project"].get_absolute_url()).content.decode()
     assert client.get(reverse("designer:deploy", args=[live_shop["project"].slug])).status_code == 200
     changelist = reverse("admin:designer_project_changelist")
     assert "Deploy selected projects" in client.get(changelist).content.decode()
