@@ -16,7 +16,7 @@ from designer.services.deploy import schema_name
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
-DEPLOY_GETS = ["deploy", "deploy-progress", "deploy-drift"]
+DEPLOY_GETS = ["deploy", "deploy-progress", "deploy-drift", "deploy-rollback"]
 DEPLOY_POSTS = ["deploy-run", "deploy-rollback", "deploy-purge"]
 
 
