@@ -1,4 +1,4 @@
-"""Plan, deploy, runs, rollback, drift and purge pages. Every view needs ``designer.deploy_project`` (403)."""
+"""Plan, deploy, runs, rollback, drift and purge pages. Every view needs staff or ``designer.deploy_project`` (403)."""
 
 from __future__ import annotations
 
