@@ -71,6 +71,9 @@ class ProjectAdmin(admin.ModelAdmin):
                     request, f"{project.name}: {' '.join(getattr(exc, 'messages', [str(exc)]))}", messages.ERROR
                 )
                 continue
+            except ValueError as exc:  # the design does not compile
+                self.message_user(request, f"{project.name}: the design cannot be compiled: {exc}", messages.ERROR)
+                continue
             level = messages.SUCCESS if run.status == "succeeded" else messages.ERROR
             self.message_user(request, f"{project.name}: deploy #{run.number} {run.get_status_display()}.", level)
 

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import re
 
 from designer.schema.validation import IDENTIFIER_RE, MAX_IDENTIFIER_LENGTH, RESERVED_WORDS
 
 KEPT_COLUMN_MARK = "__kept_"
+KEPT_TAG = r"d[0-9]+r?"  # the tags deploys keep things under: d<run number>, r for a rollback's reverse plan
+KEPT_COLUMN_RE = re.compile(rf"{KEPT_COLUMN_MARK}{KEPT_TAG}\Z")
+KEPT_SCHEMA_RE = re.compile(rf"_kept_{KEPT_TAG}\Z")
 
 
 def quote_ident(name: str) -> str:
@@ -52,5 +56,16 @@ def kept_schema(schema: str, tag: str) -> str:
     return schema[: MAX_IDENTIFIER_LENGTH - len(suffix)] + suffix
 
 
+def kept_schema_pattern(schema: str) -> str:
+    """A regular expression (Python and PostgreSQL ``~``) matching exactly the kept schemas of ``schema``."""
+    prefix = kept_schema(schema, "")
+    return "^" + re.escape(prefix) + KEPT_TAG + "$"
+
+
 def is_kept_column(column: str) -> bool:
-    return KEPT_COLUMN_MARK in column
+    """Named as :func:`kept_column` names (tables too, on SQLite): ``<name>__kept_d<n>`` or ``…d<n>r``."""
+    return bool(KEPT_COLUMN_RE.search(column))
+
+
+def is_kept_schema(schema: str) -> bool:
+    return bool(KEPT_SCHEMA_RE.search(schema))

@@ -233,13 +233,29 @@ class _Compiler:
         pairs = [(old_f[f["id"]], f) for f in new_t["fields"] if f["id"] in old_f]
         new_cols = ", ".join(["rowid"] + [q(f["field_name"]) for _, f in pairs])
         old_cols = ", ".join(["rowid"] + [self._cast(o, f) for o, f in pairs])
+        live = old_t["table_name"]
+        new_ids = {f["id"] for f in new_t["fields"]}
+        dropped = [f for f in old_t["fields"] if f["id"] not in new_ids]
+        required = [o for o, f in pairs if f.get("required") and not o.get("required")]
+        impacts = [{"kind": "rows", "table": live}]
+        impacts += [{"kind": "non_nulls", "table": live, "column": f["field_name"]} for f in dropped]
+        impacts += [{"kind": "nulls", "table": live, "column": f["field_name"]} for f in required]
+        note = ""
+        if dropped:  # the values stay in the kept copy until purged, but the table no longer has them
+            names = ", ".join(f["field_name"] for f in dropped)
+            note = f"Drops {names} (kept in {kept_table(live, self.tag)} until purged)."
+        if required:
+            note = " ".join(
+                [note, f"Fails on NULLs in {', '.join(f['field_name'] for f in required)} (made required)."]
+            ).strip()
         self.emit(
             f"INSERT INTO {q(name)} ({new_cols}) SELECT {old_cols} FROM {kept}",
             "rebuild",
             name,
-            kind="alter_type",
+            kind="drop_column" if dropped else "alter_type",
             summary=f"Copy the rows of {name} into its new definition",
-            impact={"kind": "rows", "table": old_t["table_name"]},
+            impact={"kind": "all", "all": impacts},
+            **({"note": note} if note else {}),
         )
         if self.restore_tag:  # values of fields the forward plan dropped come back from its kept copy
             restored = [f for f in new_t["fields"] if f["id"] not in old_f]

@@ -33,6 +33,8 @@ class DeployRun(models.Model):
     to_version = models.ForeignKey(
         "designer.SchemaVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    from_hash = models.CharField(max_length=64, blank=True, help_text="schema_hash of what was deployed before.")
+    to_hash = models.CharField(max_length=64, blank=True, help_text="schema_hash of what the run deploys.")
     target_schema = models.CharField(max_length=63)
     statements = models.JSONField(default=list, blank=True, help_text="The forward plan: sql, lock, risk, figures.")
     reverse_statements = models.JSONField(default=list, blank=True, help_text="The plan that undoes this run.")
@@ -40,6 +42,11 @@ class DeployRun(models.Model):
     error = models.TextField(blank=True)
     failed_statement = models.TextField(blank=True)
     verification = models.JSONField(default=list, blank=True, help_text="Differences found after the run.")
+    live_warnings = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Objects in the target the design cannot hold (views, triggers…) after the run.",
+    )
     reverts = models.OneToOneField("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reverted_by")
     started_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)

@@ -28,6 +28,14 @@ class Project(models.Model):
         settings.AUTH_USER_MODEL, through="ProjectMembership", related_name="projects", blank=True
     )
     is_active = models.BooleanField(default=True, help_text="Unticked means archived.")
+    deploy_schema = models.CharField(
+        max_length=63,
+        null=True,
+        blank=True,
+        unique=True,
+        editable=False,
+        help_text="The target schema (SQLite: file stem) the project deploys into, fixed by its first deploy.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

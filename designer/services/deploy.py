@@ -44,25 +44,39 @@ from designer.models import (
 from designer.models.lock import LockType
 from designer.realtime import events
 from designer.schema.diff import diff, summarize
-from designer.schema.snapshot import Snapshot, empty_snapshot
+from designer.schema.snapshot import Snapshot, empty_snapshot, schema_hash
 from designer.schema.validation import check_transition
 
 from . import locks as table_locks
 from .snapshots import project_snapshot
-from .targets import DeployRefused, StatementFailed, schema_name, target_for
+from .targets import BATCH, DeployRefused, StatementFailed, claim_schema_name, schema_name, target_for
 
-__all__ = ["DeployRefused", "deploy", "drift", "kept_objects", "plan", "purge", "rollback", "schema_name"]
+__all__ = [
+    "DeployRefused",
+    "deploy",
+    "drift",
+    "kept_objects",
+    "plan",
+    "purge",
+    "rollback",
+    "rollback_plan",
+    "schema_name",
+]
 DEPLOY_PERMISSION = "designer.deploy_project"
 Progress = Callable[[DeployRun, int, int], None]
 
 
 # --- who --------------------------------------------------------------------------------------------
 def can_deploy(user) -> bool:
-    return bool(getattr(user, "is_authenticated", False) and user.has_perm(DEPLOY_PERMISSION))
+    """Staff, and users granted ``designer.deploy_project`` (superusers have every permission)."""
+    if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
+        return False
+    return bool(user.is_staff or user.has_perm(DEPLOY_PERMISSION))
 
 
 def require_deployer(user) -> None:
-    """Deploys, rollbacks and purges need the ``designer.deploy_project`` permission (``None`` = the shell)."""
+    """Deploys, rollbacks and purges need staff or the ``designer.deploy_project`` permission (``None`` = the
+    shell)."""
     if user is None:
         return
     if not can_deploy(user):
@@ -109,6 +123,7 @@ class Plan:
     reverse: list[Statement]
     tables: dict[str, dict[str, Any]] = field(default_factory=dict)  # live figures per table
     from_version: SchemaVersion | None = None
+    reverts: DeployRun | None = None  # a rollback plan: the deploy it undoes
 
     @property
     def risk(self) -> str:
@@ -161,12 +176,48 @@ def plan(project: Project, *, measure: bool = True, target=None) -> Plan:
         reverse=reverse,
         from_version=deployed_version(project),
     )
-    if measure and forward:
-        if own:
-            with target:
-                target.measure(result)
-        else:
-            target.measure(result)
+    if measure:
+        _measure(result, target, own)
+    return result
+
+
+def _measure(plan_: Plan, target, own: bool) -> None:
+    if not plan_.forward:
+        return
+    if own:
+        with target:
+            target.measure(plan_)
+    else:
+        target.measure(plan_)
+
+
+def rollback_plan(project: Project, *, measure: bool = True, target=None) -> Plan | None:
+    """What a rollback would run: the reverse SQL of the last effective deploy, with the same lock, risk and
+    live figures as a deploy plan (``None`` when there is nothing to roll back)."""
+    last = effective_runs(project).first()
+    if last is None:
+        return None
+    number = _next_number(project)
+    base = last.to_version.schema_snapshot if last.to_version else deployed_snapshot(project)
+    intended = last.from_version.schema_snapshot if last.from_version else empty_snapshot()
+    own = target is None
+    target = target or target_for(project)
+    result = Plan(
+        project=project,
+        schema=last.target_schema,
+        location=target.location,
+        tag=f"{last.tag}r",
+        number=number,
+        base=base,
+        design=intended,
+        changes=diff(base, intended, canonical=True),
+        forward=[Statement(**{**st, "figures": {}}) for st in last.reverse_statements],
+        reverse=[Statement(**{**st, "figures": {}}) for st in last.statements],
+        from_version=last.to_version,
+    )
+    result.reverts = last
+    if measure:
+        _measure(result, target, own)
     return result
 
 
@@ -223,6 +274,7 @@ FINAL_FIELDS = [
     "error",
     "failed_statement",
     "verification",
+    "live_warnings",
     "statements_done",
     "reverts",
     "finished_at",
@@ -238,7 +290,9 @@ def _finish(run: DeployRun, started: float) -> DeployRun:
 
 
 def _verify(target, run: DeployRun, intended: Snapshot) -> None:
-    run.verification = differences(intended, target.introspect(), dialect=target.dialect)
+    live = target.introspect()
+    run.verification = differences(intended, live, dialect=target.dialect)
+    run.live_warnings = list(live.get("warnings", []))  # drift compares against these later
     run.status = DeployStatus.FAILED_VERIFICATION if run.verification else DeployStatus.SUCCEEDED
 
 
@@ -247,12 +301,28 @@ def _broadcast(project: Project, event: str, payload: dict) -> None:
     events.deploy(project.pk, event.removeprefix("deploy."), **payload)
 
 
+def _reporter(run: DeployRun, progress: Progress | None) -> Progress:
+    """Per batch (every ``BATCH`` statements, and the last): the run's counter in the app database (the
+    progress partial reads it) and ``deploy.progress`` to the project's viewers; then the caller's callback."""
+    sent = {"done": 0}
+
+    def report(run_: DeployRun, done: int, total: int) -> None:
+        if done == total or done - sent["done"] >= BATCH:
+            sent["done"] = done
+            DeployRun.objects.filter(pk=run.pk).update(statements_done=done)
+            _broadcast(run.project, "deploy.progress", {"run": run.number, "done": done, "total": total})
+        if progress is not None:
+            progress(run_, done, total)
+
+    return report
+
+
 def _run(target, run: DeployRun, intended: Snapshot, progress: Progress | None) -> bool:
     """Execute the run's statements and verify convergence (the caller releases its locks). True when applied."""
     started = time.monotonic()
     _broadcast(run.project, "deploy.progress", {"run": run.number, "done": 0, "total": len(run.statements)})
     try:
-        target.execute(run, run.statements, progress)
+        target.execute(run, run.statements, _reporter(run, progress))
     except StatementFailed:
         run.status = DeployStatus.FAILED
         _finish(run, started)
@@ -279,6 +349,7 @@ def deploy(
     from .versions import version_for_design
 
     require_deployer(actor)
+    claim_schema_name(project)
     target = target_for(project)
     target.open(lock=True)
     try:
@@ -290,21 +361,27 @@ def deploy(
                 {"confirm_name": [f"This plan drops data. Type the project name ({project.name}) to confirm."]}
             )
         locks = take_critical_locks(project, {s.table for s in p.forward if s.table}, user=actor, reason="Deploy")
-        version = version_for_design(project, actor=actor, message=message or "Deployed", snapshot=p.design)
         run = DeployRun.objects.create(
             project=project,
             number=p.number,
             kind=DeployKind.DEPLOY,
             started_by=actor if getattr(actor, "is_authenticated", False) else None,
             from_version=p.from_version,
-            to_version=version,
+            from_hash=p.from_version.schema_hash if p.from_version else "",
+            to_hash=schema_hash(p.design),
             target_schema=p.schema,
             statements=[s.as_dict() for s in p.forward],
             reverse_statements=[s.as_dict() for s in p.reverse],
         )
         try:  # Draft -> Active while the deploy still holds its critical locks
-            if _run(target, run, p.design, progress) and run.status == DeployStatus.SUCCEEDED:
-                _activate_deployed_tables(project, p.design, actor)
+            if _run(target, run, p.design, progress):
+                # only an applied run records a version: a failed one changed nothing, so nothing advances
+                run.to_version = version_for_design(
+                    project, actor=actor, message=message or "Deployed", snapshot=p.design
+                )
+                run.save(update_fields=["to_version"])
+                if run.status == DeployStatus.SUCCEEDED:
+                    _activate_deployed_tables(project, p.design, actor)
         finally:
             release_locks(locks)
         _broadcast(project, "deploy.finished", {"run": run.number, "status": run.status})
@@ -326,32 +403,50 @@ def _require_kept_data(target, last: DeployRun) -> None:
         )
 
 
-def rollback(project: Project, *, actor, progress: Progress | None = None) -> DeployRun:
-    """Undo the last effective deploy with its reverse SQL (kept-aside tables and columns come back)."""
+def rollback(
+    project: Project,
+    *,
+    actor,
+    confirm_name: str | None = None,
+    progress: Progress | None = None,
+    expected_digest: str | None = None,
+) -> DeployRun:
+    """Undo the last effective deploy with its reverse SQL (kept-aside tables and columns come back).
+
+    Like a deploy: a destructive reverse plan (it drops what the deploy added) needs the typed project name,
+    and ``expected_digest`` (from the previewed :func:`rollback_plan`) refuses to run a different one."""
     require_deployer(actor)
     target = target_for(project)
     target.open(lock=True)
     try:
-        last = effective_runs(project).first()
-        if last is None:
+        p = rollback_plan(project, measure=True, target=target)
+        if p is None:
             raise DeployRefused(f"{project.name} has no deploy to roll back.")
+        last = p.reverts
+        if expected_digest is not None and expected_digest != p.digest:
+            raise DeployRefused("Another deploy or rollback ran since you opened this preview. Review it again.")
         _require_kept_data(target, last)
+        if p.destructive and confirm_name != project.name:
+            raise ValidationError(
+                {"confirm_name": [f"This rollback drops data. Type the project name ({project.name}) to confirm."]}
+            )
         tables = {s["table"] for s in last.reverse_statements if s["table"]}
         locks = take_critical_locks(project, tables, user=actor, reason="Rollback")
         run = DeployRun.objects.create(
             project=project,
-            number=_next_number(project),
+            number=p.number,
             kind=DeployKind.ROLLBACK,
             started_by=actor if getattr(actor, "is_authenticated", False) else None,
             from_version=last.to_version,
             to_version=last.from_version,
+            from_hash=last.to_hash,
+            to_hash=last.from_hash,
             target_schema=last.target_schema,
-            statements=last.reverse_statements,
+            statements=[s.as_dict() for s in p.forward],
             reverse_statements=last.statements,
         )
-        intended = last.from_version.schema_snapshot if last.from_version else empty_snapshot()
         try:
-            if _run(target, run, intended, progress):
+            if _run(target, run, p.design, progress):
                 run.reverts = last
                 run.save(update_fields=["reverts"])
         finally:
@@ -364,12 +459,23 @@ def rollback(project: Project, *, actor, progress: Progress | None = None) -> De
 
 # --- drift and purge ----------------------------------------------------------------------------------
 def drift(project: Project) -> list[str]:
-    """Every difference between the live schema and the last deployed version (empty = no drift)."""
+    """Every difference between the live schema and the last deployed version (empty = no drift), including
+    objects the design cannot hold (views, triggers, sequences, domains…) added or removed since the last run."""
     with target_for(project) as target:
         live = target.introspect()
-        return differences(
+        report = differences(
             deployed_snapshot(project), live, intended_label="last deployed version", dialect=target.dialect
         )
+    last = (
+        DeployRun.objects.filter(project=project, status__in=[DeployStatus.SUCCEEDED, DeployStatus.FAILED_VERIFICATION])
+        .order_by("-number")
+        .values_list("live_warnings", flat=True)
+        .first()
+    ) or []
+    now = list(live.get("warnings", []))
+    report += [f"added outside Tablewright: {w}" for w in now if w not in last]
+    report += [f"removed outside Tablewright: {w}" for w in last if w not in now]
+    return report
 
 
 def kept_objects(project: Project) -> list[dict[str, Any]]:

@@ -17,11 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from django.db import IntegrityError, transaction
 from psycopg import sql
 
 from designer.ddl import postgresql as pg_ddl
 from designer.ddl import sqlite as sqlite_ddl
-from designer.ddl.names import KEPT_COLUMN_MARK, is_kept_column, kept_schema
+from designer.ddl.names import KEPT_COLUMN_MARK, is_kept_column, is_kept_schema, kept_schema_pattern
 from designer.introspect import postgresql as pg_introspect
 from designer.introspect import sqlite as sqlite_introspect
 from designer.models import DeployRun, Project
@@ -31,7 +32,7 @@ from .deploy_target import connect_postgres, deploy_dialect, sqlite_path
 
 LOCK_TIMEOUT = "5s"
 STATEMENT_TIMEOUT = "5min"
-BATCH = 200  # statements per round trip (PostgreSQL)
+BATCH = 50  # statements per round trip (PostgreSQL), and how often progress is reported
 RESERVED_SCHEMAS = {"public", "information_schema"}
 Progress = Callable[[DeployRun, int, int], None]
 
@@ -44,12 +45,64 @@ class StatementFailed(Exception):
     """A statement failed; nothing was applied. ``run.error`` and ``run.failed_statement`` say which."""
 
 
-def schema_name(project: Project) -> str:
-    """The schema (SQLite: file stem) a project deploys into: its slug as an identifier, never ``public``."""
-    name = project.slug.lower().replace("-", "_")[:40] or "project"
+SCHEMA_STEM = 40  # characters of the slug kept in a schema name (plus a 7 or 13 character suffix at most)
+
+
+def derived_schema_name(slug: str) -> str:
+    """The slug as an identifier (``-`` → ``_``, cut to 40 characters, never ``public`` or ``pg_…``)."""
+    name = slug.lower().replace("-", "_")[:SCHEMA_STEM] or "project"
     if not name[0].isalpha() or name in RESERVED_SCHEMAS or name.startswith("pg_"):
-        name = f"p_{name}"[:40]
+        name = f"p_{name}"[:SCHEMA_STEM]
     return name
+
+
+def _schema_candidates(project: Project) -> list[str]:
+    """The slug itself when it is already a plain identifier, else (or when taken) the derived name plus a short
+    hash of the project's id: ``my-shop`` and ``my_shop``, or two long slugs cut alike, never share a schema."""
+    stem = derived_schema_name(project.slug)
+    digest = hashlib.sha256(str(project.pk).encode()).hexdigest()
+    hashed = [f"{stem}_{digest[:6]}", f"{stem}_{digest[:12]}"]
+    if stem != project.slug or is_kept_schema(stem):  # altered, cut, or looks like another project's kept schema
+        return hashed
+    return [stem, *hashed]
+
+
+def schema_name(project: Project) -> str:
+    """The schema (SQLite: file stem) a project deploys into, unique per project (a database constraint).
+
+    Fixed by the first deploy (:func:`claim_schema_name` stores it on the project); until then the first candidate
+    no other project has claimed."""
+    if project.deploy_schema:
+        return project.deploy_schema
+    if project.pk is not None:
+        stored = Project.objects.filter(pk=project.pk).values_list("deploy_schema", flat=True).first()
+        if stored:
+            project.deploy_schema = stored
+            return stored
+    candidates = _schema_candidates(project)
+    taken = set(
+        Project.objects.filter(deploy_schema__in=candidates)
+        .exclude(pk=project.pk)
+        .values_list("deploy_schema", flat=True)
+    )
+    return next((c for c in candidates if c not in taken), candidates[-1])
+
+
+def claim_schema_name(project: Project) -> str:
+    """Store the project's schema name (first deploy). Two projects racing for one name: the unique constraint
+    lets one win and the other takes its next candidate."""
+    for _ in range(3):
+        name = schema_name(project)
+        if project.deploy_schema:
+            return name
+        try:
+            with transaction.atomic():
+                Project.objects.filter(pk=project.pk, deploy_schema__isnull=True).update(deploy_schema=name)
+        except IntegrityError:
+            continue
+        project.deploy_schema = None
+        return schema_name(project)
+    raise DeployRefused(f"No free deploy schema for {project.name!r}; rename the project's slug and try again.")
 
 
 def target_for(project: Project) -> PostgresTarget | SqliteTarget:
@@ -89,9 +142,10 @@ class _Target:
     def count(self, query: str) -> int | None:
         """A count for the plan; None when the target cannot answer (the figure is then left out)."""
         try:
-            return self.conn.execute(query).fetchone()[0]
+            value = self.conn.execute(query).fetchone()[0]
         except self.errors:
             return None
+        return None if value is None else int(value)  # sum() answers numeric: the run stores figures as JSON
 
     def measure(self, plan) -> None:
         """Live figures: rows (and size) of every affected table, and the real numbers behind risky statements."""
@@ -105,56 +159,65 @@ class _Target:
                     "rows": self.count(f"SELECT count(*) FROM {self.ident(live)}"),
                     "size": self.size(live),
                 }
-        q = self.quote
         for st in plan.forward:
             impact = st.impact or {}
-            kind, table = impact.get("kind"), impact.get("table")
-            if not kind or kind == "none" or table not in existing:
-                continue
-            t = self.ident(table)
-            col = q(impact.get("column", ""))
-            warning = ""
-            if kind == "rows":
-                n = plan.tables.get(table, {}).get("rows")
-                if n and st.op == "drop_table":
-                    warning = f"Dropping {table} hides {n} rows (kept aside until purged)."
-                elif n and st.note.startswith("Required without a default"):
-                    warning = f"{table} has {n} rows: adding a required field without a default will fail."
-                elif n:
-                    warning = f"{table}: {n} rows affected."
-            elif kind == "non_nulls":
-                n = self.count(f"SELECT count({col}) FROM {t}")
-                if n:
-                    warning = f"Dropping {table}.{impact['column']} hides {n} values (kept aside until purged)."
-            elif kind == "nulls":
-                n = self.count(f"SELECT count(*) FROM {t} WHERE {col} IS NULL")
-                if n:
-                    warning = (
-                        f"{table}.{impact['column']} has {n} NULLs: making it required will fail until they are filled."
-                    )
-            elif kind == "duplicates":
-                cols = ", ".join(q(c) for c in impact["columns"])
-                n = self.count(
-                    f"SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM {t} GROUP BY {cols} "
-                    "HAVING count(*) > 1) d"
+            # a statement with several consequences (an SQLite table rebuild) lists them under "all"
+            found = [self._figure(plan, st, one, existing) for one in impact.get("all", [impact])]
+            found = [f for f in found if f is not None]
+            if found:
+                st.figures = {kind: n for kind, n, _ in found}
+                st.figures["warning"] = " ".join(w for _, _, w in found if w)
+
+    def _figure(self, plan, st, impact: dict, existing: set[str]) -> tuple[str, int | None, str] | None:
+        """One live figure behind a risky statement: (kind, number, warning), None when it does not apply."""
+        q = self.quote
+        kind, table = impact.get("kind"), impact.get("table")
+        if not kind or kind == "none" or table not in existing:
+            return None
+        t = self.ident(table)
+        col = q(impact.get("column", ""))
+        warning = ""
+        if kind == "rows":
+            n = plan.tables.get(table, {}).get("rows")
+            if n and st.op == "drop_table":
+                warning = f"Dropping {table} hides {n} rows (kept aside until purged)."
+            elif n and st.note.startswith("Required without a default"):
+                warning = f"{table} has {n} rows: adding a required field without a default will fail."
+            elif n:
+                warning = f"{table}: {n} rows affected."
+        elif kind == "non_nulls":
+            n = self.count(f"SELECT count({col}) FROM {t}")
+            if n:
+                warning = f"Dropping {table}.{impact['column']} hides {n} values (kept aside until purged)."
+        elif kind == "nulls":
+            n = self.count(f"SELECT count(*) FROM {t} WHERE {col} IS NULL")
+            if n:
+                warning = (
+                    f"{table}.{impact['column']} has {n} NULLs: making it required will fail until they are filled."
                 )
-                if n:
-                    warning = f"{table} ({', '.join(impact['columns'])}) has {n} duplicate rows: unique fails."
-            elif kind == "orphans" and impact["ref_table"] in existing:
-                n = self.count(
-                    f"SELECT count(*) FROM {t} c WHERE c.{col} IS NOT NULL AND NOT EXISTS "
-                    f"(SELECT 1 FROM {self.ident(impact['ref_table'])} p WHERE p.{q(impact['ref_column'])} = c.{col})"
-                )
-                if n:
-                    warning = f"{table}.{impact['column']} has {n} values without a match: the foreign key fails."
-            elif kind == "violations":
-                # re-emitted by the compiler from PostgreSQL's parse tree of a validated expression
-                n = self.count(f"SELECT count(*) FROM {t} WHERE NOT ({impact['expression']})")
-                if n:
-                    warning = f"{table} has {n} rows violating the new check: it fails."
-            else:
-                continue
-            st.figures = {kind: n, "warning": warning}
+        elif kind == "duplicates":
+            cols = ", ".join(q(c) for c in impact["columns"])
+            n = self.count(
+                f"SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM {t} GROUP BY {cols} "
+                "HAVING count(*) > 1) d"
+            )
+            if n:
+                warning = f"{table} ({', '.join(impact['columns'])}) has {n} duplicate rows: unique fails."
+        elif kind == "orphans" and impact["ref_table"] in existing:
+            n = self.count(
+                f"SELECT count(*) FROM {t} c WHERE c.{col} IS NOT NULL AND NOT EXISTS "
+                f"(SELECT 1 FROM {self.ident(impact['ref_table'])} p WHERE p.{q(impact['ref_column'])} = c.{col})"
+            )
+            if n:
+                warning = f"{table}.{impact['column']} has {n} values without a match: the foreign key fails."
+        elif kind == "violations":
+            # re-emitted by the compiler from PostgreSQL's parse tree of a validated expression
+            n = self.count(f"SELECT count(*) FROM {t} WHERE NOT ({impact['expression']})")
+            if n:
+                warning = f"{table} has {n} rows violating the new check: it fails."
+        else:
+            return None
+        return kind, n, warning
 
 
 class PostgresTarget(_Target):
@@ -196,9 +259,15 @@ class PostgresTarget(_Target):
         return sql.Identifier(self.schema, table).as_string(None)
 
     def size(self, table: str) -> str:
-        return self.conn.execute(
-            "SELECT pg_size_pretty(pg_total_relation_size(%s::regclass))", (self.ident(table),)
-        ).fetchone()[0]
+        """The table's size on disk; when the table is locked (a concurrent deploy) or gone, says so instead."""
+        try:
+            return self.conn.execute(
+                "SELECT pg_size_pretty(pg_total_relation_size(%s::regclass))", (self.ident(table),)
+            ).fetchone()[0]
+        except psycopg.errors.LockNotAvailable:
+            return "unknown (the table is locked, maybe by a deploy running now)"
+        except psycopg.Error as exc:
+            return f"unknown ({_pg_error(exc)})"
 
     def existing_tables(self) -> set[str]:
         rows = self.conn.execute(
@@ -219,10 +288,8 @@ class PostgresTarget(_Target):
                 for start in range(0, total, BATCH):
                     chunk = statements[start : start + BATCH]
                     self.conn.execute("\n".join(st["sql"] for st in chunk))
-                    done = start + len(chunk)
-                    DeployRun.objects.filter(pk=run.pk).update(statements_done=done)
                     if progress is not None:
-                        progress(run, done, total)
+                        progress(run, start + len(chunk), total)
         except psycopg.Error as exc:
             run.error, run.failed_statement = _pg_error(exc), ""
             with self.conn.transaction(force_rollback=True):
@@ -240,23 +307,26 @@ class PostgresTarget(_Target):
         return pg_introspect.introspect(self.conn, self.schema, missing_ok=True)
 
     def kept(self) -> list[dict[str, Any]]:
-        prefix = kept_schema(self.schema, "").replace("_", r"\_") + "%"
+        """What this project's deploys moved aside: exactly ``<schema>_kept_d<n>[r]`` schemas and
+        ``<column>__kept_d<n>[r]`` columns (never another project's schema that merely starts alike)."""
+        pattern = kept_schema_pattern(self.schema)
         out = []
         for nsp, rel, rows in self.conn.execute(
             "SELECT n.nspname, c.relname, c.reltuples::bigint FROM pg_class c "
             "JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE n.nspname LIKE %s AND c.relkind IN ('r', 'p') ORDER BY 1, 2",
-            (prefix,),
+            "WHERE n.nspname ~ %s AND c.relkind IN ('r', 'p') ORDER BY 1, 2",
+            (pattern,),
         ).fetchall():
             out.append({"kind": "table", "schema": nsp, "table": rel, "column": "", "rows": max(rows, 0)})
         for rel, col in self.conn.execute(
             "SELECT c.relname, a.attname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
             "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s AND a.attnum > 0 "
-            "AND NOT a.attisdropped AND strpos(a.attname, %s) > 0 ORDER BY 1, 2",
+            "AND NOT a.attisdropped AND c.relkind IN ('r', 'p') AND strpos(a.attname, %s) > 0 ORDER BY 1, 2",
             (self.schema, KEPT_COLUMN_MARK),
         ).fetchall():
-            out.append({"kind": "column", "schema": self.schema, "table": rel, "column": col, "rows": None})
-        schemas = {n for (n,) in self.conn.execute("SELECT nspname FROM pg_namespace WHERE nspname LIKE %s", (prefix,))}
+            if is_kept_column(col):
+                out.append({"kind": "column", "schema": self.schema, "table": rel, "column": col, "rows": None})
+        schemas = {n for (n,) in self.conn.execute("SELECT nspname FROM pg_namespace WHERE nspname ~ %s", (pattern,))}
         for nsp in sorted(schemas - {o["schema"] for o in out if o["kind"] == "table"}):
             out.append({"kind": "schema", "schema": nsp, "table": "", "column": "", "rows": None})
         return out
@@ -281,6 +351,17 @@ class PostgresTarget(_Target):
         return dropped
 
 
+def app_database_files() -> set[Path]:
+    """The SQLite files of the app's own databases (``DATABASE_URL`` and every entry of ``DATABASES``)."""
+    from django.conf import settings
+
+    names = [db["NAME"] for db in settings.DATABASES.values() if "sqlite" in db.get("ENGINE", "")]
+    url = getattr(settings, "DATABASE_URL", "")
+    if url.startswith("sqlite"):
+        names.append(sqlite_path(url))
+    return {Path(name).resolve() for name in names if name and str(name) != ":memory:"}
+
+
 def _pg_error(exc: psycopg.Error) -> str:
     diag = exc.diag
     text = (diag.message_primary or str(exc)).strip()
@@ -290,7 +371,8 @@ def _pg_error(exc: psycopg.Error) -> str:
 
 
 class SqliteTarget(_Target):
-    """One SQLite file per project, next to ``DEPLOY_DATABASE_URL``'s file: ``<dir>/<schema>.sqlite3``."""
+    """One SQLite file per project, in a folder of its own next to ``DEPLOY_DATABASE_URL``'s file:
+    ``<dir>/projects/<schema>.sqlite3`` — never the app's own database file (refused if it were)."""
 
     dialect = "sqlite"
     errors = sqlite3.Error
@@ -298,13 +380,15 @@ class SqliteTarget(_Target):
 
     @property
     def path(self) -> Path:
-        return sqlite_path().parent / f"{self.schema}.sqlite3"
+        return sqlite_path().parent / "projects" / f"{self.schema}.sqlite3"
 
     @property
     def location(self) -> str:
         return f"file {self.path.name}"
 
     def open(self, *, lock: bool = False) -> None:
+        if self.path.resolve() in app_database_files():
+            raise DeployRefused(f"{self.path} is the app's own database; point DEPLOY_DATABASE_URL at another folder.")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.lock_file = None
         if lock:

@@ -1,4 +1,4 @@
-"""Plan, deploy, runs, rollback, drift and purge pages. Every view needs ``designer.deploy_project`` (403)."""
+"""Plan, deploy, runs, rollback, drift and purge pages. Every view needs staff or ``designer.deploy_project`` (403)."""
 
 from __future__ import annotations
 
@@ -66,8 +66,11 @@ def deploy_run(request: HttpRequest, slug: str) -> HttpResponse:
             expected_digest=request.POST.get("plan_digest"),
         )
     except ValidationError as exc:
-        plan = deploy_service.plan(project)
-        context = _context(request, project, plan=plan, kept=[], errors=exc.message_dict, problem="")
+        try:
+            plan, problem = deploy_service.plan(project), ""
+        except (deploy_service.DeployRefused, ValueError) as again:
+            plan, problem = None, str(again)
+        context = _context(request, project, plan=plan, kept=[], errors=exc.message_dict, problem=problem)
         template = "designer/deploy.html#deploy-form" if request.htmx else "designer/deploy.html"
         return render(request, template, context, status=422)
     except (deploy_service.DeployRefused, ValueError) as exc:
@@ -97,12 +100,31 @@ def progress(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "designer/deploy.html#progress", context)
 
 
-@deployer_required
-@require_POST
-def rollback(request: HttpRequest, slug: str) -> HttpResponse:
-    project = get_project_for(request, slug)
+def _rollback_preview(request, project, *, status: int = 200, **extra) -> HttpResponse:
     try:
-        run = deploy_service.rollback(project, actor=request.user)
+        plan, problem = deploy_service.rollback_plan(project), ""
+    except deploy_service.DeployRefused as exc:
+        plan, problem = None, str(exc)
+    context = {"project": project, "rollback": plan, "problem": problem, "errors": {}, **extra}
+    template = "designer/deploy_rollback.html#rollback-plan" if request.htmx else "designer/deploy_rollback.html"
+    return render(request, template, context, status=status)
+
+
+@deployer_required
+def rollback(request: HttpRequest, slug: str) -> HttpResponse:
+    """GET: the reverse plan (statements with lock, risk and live figures) and a confirm button. POST: run it."""
+    project = get_project_for(request, slug)
+    if request.method != "POST":
+        return _rollback_preview(request, project)
+    try:
+        run = deploy_service.rollback(
+            project,
+            actor=request.user,
+            confirm_name=request.POST.get("confirm_name"),
+            expected_digest=request.POST.get("plan_digest") or None,
+        )
+    except ValidationError as exc:
+        return _rollback_preview(request, project, status=422, errors=exc.message_dict)
     except deploy_service.DeployRefused as exc:
         messages.error(request, str(exc))
         return redirect("designer:deploy", slug=project.slug)
@@ -128,6 +150,10 @@ def purge(request: HttpRequest, slug: str) -> HttpResponse:
     if request.POST.get("confirm_name") != project.name:
         messages.error(request, f"Type the project name ({project.name}) to purge what deploys kept aside.")
         return redirect("designer:deploy", slug=project.slug)
-    dropped = deploy_service.purge(project, actor=request.user)
+    try:
+        dropped = deploy_service.purge(project, actor=request.user)
+    except deploy_service.DeployRefused as exc:  # a deploy holds the project's lock, or the target is down
+        messages.error(request, f"Nothing was purged: {exc}")
+        return redirect("designer:deploy", slug=project.slug)
     messages.success(request, f"Purged {len(dropped)} kept object(s): {', '.join(dropped) or 'nothing'}.")
     return redirect("designer:deploy", slug=project.slug)

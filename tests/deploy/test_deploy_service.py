@@ -191,3 +191,46 @@ def test_many_to_many_deploys_its_junction_table_with_two_foreign_keys(live_shop
     assert len(junction["primary_key"]["fields"]) == 2
     fks = [r for r in live["relationships"] if r["target_table"] == junction["id"]]
     assert len(fks) == 2 and {r["on_delete"] for r in fks} == {"cascade"}
+
+
+def test_a_view_created_by_hand_in_the_deployed_schema_is_drift(live_shop, deployer, capsys):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    project = live_shop["project"]
+    deploy_service.deploy(project, actor=deployer)
+    assert deploy_service.drift(project) == []
+    sql(project, "CREATE VIEW big_orders AS SELECT id FROM orders WHERE total > 100")
+    report = deploy_service.drift(project)
+    assert len(report) == 1 and report[0].startswith("added outside Tablewright: view big_orders")
+    with pytest.raises(CommandError) as exc:
+        call_command("drift", project.slug)
+    assert exc.value.returncode == 1 and "added outside Tablewright: view big_orders" in capsys.readouterr().out
+
+
+def test_objects_present_at_deploy_time_are_not_drift_until_they_go(live_shop, deployer):
+    project = live_shop["project"]
+    deploy_service.deploy(project, actor=deployer)
+    sql(project, "CREATE SEQUENCE invoice_numbers")
+    live_shop["orders"].refresh_from_db()
+    fields.create_field(live_shop["orders"], actor=deployer, field_name="note", data_type="text")
+    run = deploy_service.deploy(project, actor=deployer)
+    assert any(w.startswith("sequence invoice_numbers") for w in run.live_warnings)
+    assert deploy_service.drift(project) == [], "the sequence was there when the last deploy looked"
+    sql(project, "DROP SEQUENCE invoice_numbers")
+    assert [r.split(":")[0] for r in deploy_service.drift(project)] == ["removed outside Tablewright"]
+
+
+def test_the_plan_counts_duplicates_under_a_new_unique(live_shop, deployer):
+    project = live_shop["project"]
+    deploy_service.deploy(project, actor=deployer)
+    sql(project, "INSERT INTO customers (id, email) VALUES (1, 'a@x'), (2, 'b@x')")
+    sql(project, "INSERT INTO orders (id, customer_id) VALUES (1, 1), (2, 1), (3, 1), (4, 2), (5, 2)")
+    live_shop["orders"].refresh_from_db()
+    fields.update_field(live_shop["orders"].fields.get(field_name="customer_id"), actor=deployer, is_unique=True)
+    p = deploy_service.plan(project)
+    unique = next(s for s in p.forward if "UNIQUE" in s.sql)
+    assert unique.figures["duplicates"] == 3, "two extra rows for customer 1, one for customer 2"
+    assert "orders (customer_id) has 3 duplicate rows: unique fails." in p.warnings
+    run = deploy_service.deploy(project, actor=deployer)
+    assert run.status == "failed" and "UNIQUE" in run.failed_statement

@@ -25,7 +25,7 @@ def test_shop_deploys_to_its_own_sqlite_file_renames_and_rolls_back(sqlite_targe
     project = shop["project"]
     run = deploy_service.deploy(project, actor=deployer)
     assert run.status == "succeeded", run.error or run.verification
-    db = sqlite3.connect(sqlite_target / "shop.sqlite3")
+    db = sqlite3.connect(sqlite_target / "projects" / "shop.sqlite3")
     db.execute("INSERT INTO customers (id, email) VALUES (1, 'a@x')")
     db.execute("INSERT INTO orders (id, customer_id, total) VALUES (5, 1, 2.5)")
     db.commit()
@@ -61,7 +61,7 @@ def test_sqlite_failure_applies_nothing_and_a_second_deploy_is_refused(sqlite_ta
                 deploy_service.deploy(project, actor=deployer)
 
     deploy_service.deploy(project, actor=deployer, progress=concurrent)
-    db = sqlite3.connect(sqlite_target / "shop.sqlite3")
+    db = sqlite3.connect(sqlite_target / "projects" / "shop.sqlite3")
     db.execute("INSERT INTO customers (id, email) VALUES (1, 'a@x')")
     db.execute("INSERT INTO orders (id, customer_id, total) VALUES (5, 1, NULL)")
     db.commit()
@@ -72,3 +72,41 @@ def test_sqlite_failure_applies_nothing_and_a_second_deploy_is_refused(sqlite_ta
     assert run.status == "failed" and "NOT NULL" in run.error and run.failed_statement.startswith("INSERT INTO")
     assert db.execute("SELECT sql FROM sqlite_master ORDER BY name").fetchall() == schema_before
     assert DeployRun.objects.filter(project=project, status="succeeded").count() == 1
+
+
+def test_dropping_a_field_on_sqlite_is_destructive_and_needs_the_typed_name(sqlite_target, shop, deployer):
+    from django.core.exceptions import ValidationError
+
+    project = shop["project"]
+    deploy_service.deploy(project, actor=deployer)
+    db = sqlite3.connect(sqlite_target / "projects" / "shop.sqlite3")
+    db.execute("INSERT INTO customers (id, email) VALUES (1, 'a@x')")
+    db.execute("INSERT INTO orders (id, customer_id, total) VALUES (5, 1, 2.5), (6, 1, NULL)")
+    db.commit()
+    shop["orders"].refresh_from_db()
+    fields.delete_field(shop["orders"].fields.get(field_name="total"), actor=deployer)
+    p = deploy_service.plan(project)
+    rebuild = next(s for s in p.forward if s.sql.startswith('INSERT INTO "orders"'))
+    assert rebuild.risk == "destructive" and p.destructive
+    assert rebuild.figures["non_nulls"] == 1
+    assert "Dropping orders.total hides 1 values (kept aside until purged)." in p.warnings[0]
+    for typed in (None, "", "shop"):
+        with pytest.raises(ValidationError, match="Type the project name"):
+            deploy_service.deploy(project, actor=deployer, confirm_name=typed)
+    assert DeployRun.objects.filter(project=project).count() == 1
+    assert deploy_service.deploy(project, actor=deployer, confirm_name="Shop").status == "succeeded"
+
+
+def test_making_a_field_required_on_sqlite_shows_its_nulls(sqlite_target, shop, deployer):
+    project = shop["project"]
+    deploy_service.deploy(project, actor=deployer)
+    db = sqlite3.connect(sqlite_target / "projects" / "shop.sqlite3")
+    db.execute("INSERT INTO customers (id, email) VALUES (1, 'a@x')")
+    db.execute("INSERT INTO orders (id, customer_id, total) VALUES (5, 1, NULL), (6, 1, NULL)")
+    db.commit()
+    shop["orders"].refresh_from_db()
+    fields.update_field(shop["orders"].fields.get(field_name="total"), actor=deployer, is_required=True)
+    p = deploy_service.plan(project)
+    rebuild = next(s for s in p.forward if s.sql.startswith('INSERT INTO "orders"'))
+    assert rebuild.figures["nulls"] == 2 and rebuild.risk == "blocking"
+    assert any("orders.total has 2 NULLs: making it required will fail" in w for w in p.warnings)

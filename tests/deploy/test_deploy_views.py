@@ -16,7 +16,7 @@ from designer.services.deploy import schema_name
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
-DEPLOY_GETS = ["deploy", "deploy-progress", "deploy-drift"]
+DEPLOY_GETS = ["deploy", "deploy-progress", "deploy-drift", "deploy-rollback"]
 DEPLOY_POSTS = ["deploy-run", "deploy-rollback", "deploy-purge"]
 
 
@@ -40,16 +40,27 @@ def test_everyone_without_the_permission_gets_403_on_every_deploy_path(client, l
     assert not DeployRun.objects.exists()
 
 
-def test_staff_without_the_permission_cannot_run_the_admin_action(client, live_shop, make_user):
+def test_staff_have_the_deploy_permission_without_a_grant(client, live_shop, make_user):
     staff = make_user("stan", staff=True)
     staff.user_permissions.add(Permission.objects.get(codename="view_project"))
     client.force_login(staff)
+    assert "Deploy</a>" in client.get(live_shop["project"].get_absolute_url()).content.decode()
+    assert client.get(reverse("designer:deploy", args=[live_shop["project"].slug])).status_code == 200
     changelist = reverse("admin:designer_project_changelist")
-    assert "Deploy selected projects" not in client.get(changelist).content.decode()
+    assert "Deploy selected projects" in client.get(changelist).content.decode()
     response = client.post(
-        changelist, {"action": "deploy_selected", "_selected_action": [str(live_shop["project"].pk)]}
+        changelist, {"action": "deploy_selected", "_selected_action": [str(live_shop["project"].pk)]}, follow=True
     )
-    assert response.status_code == 403
+    assert "Shop: deploy #1 Succeeded." in response.content.decode()
+
+
+def test_non_staff_without_the_permission_cannot_run_the_admin_action(client, live_shop, owner):
+    client.force_login(owner)
+    response = client.post(
+        reverse("admin:designer_project_changelist"),
+        {"action": "deploy_selected", "_selected_action": [str(live_shop["project"].pk)]},
+    )
+    assert response.status_code in (302, 403) and "/admin/login/" in response.get("Location", "/admin/login/")
     assert not DeployRun.objects.exists()
 
 
@@ -88,7 +99,12 @@ def test_deployer_plans_deploys_renames_rolls_back_and_checks_drift_in_the_brows
     with psycopg.connect(settings.DEPLOY_DATABASE_URL, autocommit=True) as conn:
         assert conn.execute("SELECT mail FROM shop.customers").fetchall() == [("a@x",)]
 
-    response = client.post(reverse("designer:deploy-rollback", args=[slug]), follow=True)
+    assert "Review rollback" in client.get(reverse("designer:deploy", args=[slug])).content.decode()
+    preview = client.get(reverse("designer:deploy-rollback", args=[slug]), HTTP_HX_REQUEST="true").content.decode()
+    assert "RENAME COLUMN &quot;mail&quot; TO &quot;email&quot;" in preview and "Roll back</button>" in preview
+    assert "<th>Lock</th>" in preview and "ACCESS EXCLUSIVE" in preview and "customers</td><td>1</td>" in preview
+    digest = preview.split('name="plan_digest" value="')[1].split('"')[0]
+    response = client.post(reverse("designer:deploy-rollback", args=[slug]), {"plan_digest": digest}, follow=True)
     assert "Rollback #3" in response.content.decode() and "Verified" in response.content.decode()
     drift = client.get(reverse("designer:deploy-drift", args=[slug]), HTTP_HX_REQUEST="true").content.decode()
     assert "No drift" in drift
@@ -106,6 +122,47 @@ def test_a_destructive_plan_needs_the_typed_project_name(client, live_shop, depl
     assert "This plan drops data. Type the project name (Shop) to confirm." in response.content.decode()
     response = client.post(reverse("designer:deploy-run", args=[project.slug]), {"confirm_name": "Shop"}, follow=True)
     assert "Succeeded" in response.content.decode()
+
+
+def test_a_rollback_that_drops_data_shows_its_figures_and_needs_the_typed_name(client, live_shop, deployer):
+    project = live_shop["project"]
+    client.force_login(deployer)
+    client.post(reverse("designer:deploy-run", args=[project.slug]))
+    live_shop["orders"].refresh_from_db()
+    fields.create_field(live_shop["orders"], actor=deployer, field_name="note", data_type="text")
+    client.post(reverse("designer:deploy-run", args=[project.slug]))
+    with psycopg.connect(settings.DEPLOY_DATABASE_URL, autocommit=True) as conn:
+        conn.execute("INSERT INTO shop.customers (id, email) VALUES (1, 'a@x')")
+        conn.execute("INSERT INTO shop.orders (id, customer_id, note) VALUES (1, 1, 'keep me'), (2, 1, NULL)")
+    page = client.get(reverse("designer:deploy-rollback", args=[project.slug])).content.decode()
+    assert "Dropping orders.note hides 1 values (kept aside until purged)." in page
+    assert "risk-destructive" in page and "Type the project name (Shop) to confirm" in page
+    response = client.post(reverse("designer:deploy-rollback", args=[project.slug]), {"confirm_name": "nope"})
+    assert response.status_code == 422
+    assert "This rollback drops data. Type the project name (Shop) to confirm." in response.content.decode()
+    response = client.post(reverse("designer:deploy-rollback", args=[project.slug]), {})
+    assert response.status_code == 422, "a missing name is refused too"
+    assert DeployRun.objects.filter(project=project, kind="rollback").count() == 0
+    response = client.post(
+        reverse("designer:deploy-rollback", args=[project.slug]), {"confirm_name": "Shop"}, follow=True
+    )
+    assert "Rollback #3" in response.content.decode() and "Verified" in response.content.decode()
+
+
+def test_rollback_command_prints_the_reverse_plan_and_needs_yes(live_shop, capsys, monkeypatch):
+    project = live_shop["project"]
+    call_command("deploy", project.slug, "--yes")
+    capsys.readouterr()
+    monkeypatch.setattr("sys.stdin.isatty", lambda: False)
+    with pytest.raises(CommandError, match="re-run with --yes") as exc:
+        call_command("rollback", project.slug)
+    assert exc.value.returncode == 3
+    out = capsys.readouterr().out
+    assert "Rollback of deploy #1 of Shop → schema shop" in out and "[destructive] lock ACCESS EXCLUSIVE" in out
+    assert 'ALTER TABLE "shop"."orders" SET SCHEMA "shop_kept_d1r";' in out
+    assert not DeployRun.objects.filter(kind="rollback").exists()
+    call_command("rollback", project.slug, "--yes")
+    assert "Rollback #2: Succeeded" in capsys.readouterr().out
 
 
 def test_editor_saves_compares_and_restores_versions(client, live_shop, editor, locked):

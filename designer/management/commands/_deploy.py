@@ -9,8 +9,11 @@ EXIT_OK, EXIT_FAILED, EXIT_UNVERIFIED, EXIT_REFUSED, EXIT_DRIFT = 0, 1, 2, 3, 1
 
 
 def plan_text(plan: Plan) -> str:
+    title = f"Plan for {plan.project.name}"
+    if plan.reverts is not None:
+        title = f"Rollback of deploy #{plan.reverts.number} of {plan.project.name}"
     lines = [
-        f"Plan for {plan.project.name} → schema {plan.schema}",
+        f"{title} → schema {plan.schema}",
         f"From: {'version ' + str(plan.from_version.version_number) if plan.from_version else 'nothing deployed'}",
         f"Changes: {plan.summary}",
         f"Risk: {plan.risk}",

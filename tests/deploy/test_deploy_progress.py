@@ -1,0 +1,81 @@
+"""While a deploy runs, viewers see how far it got: per batch on the websocket and in the progress partial."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from asgiref.sync import sync_to_async
+from django.urls import reverse
+
+from designer.models import DeployRun
+from designer.services import deploy as deploy_service
+from designer.services import fields, tables
+from designer.services.targets import BATCH
+from tests.realtime import conftest as realtime
+
+pytestmark = [pytest.mark.postgres]
+open_socket, session_cookie = realtime.open_socket, realtime.session_cookie  # the websocket fixtures
+
+
+def _wide_design(project, actor, n: int) -> None:
+    for i in range(n):
+        table = tables.create_table(project, actor=actor, table_name=f"t{i:03}")
+        fields.create_field(table, actor=actor, field_name="id", data_type="integer", primary_key=True)
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_viewers_see_deploy_progress_per_batch_on_the_websocket(
+    project,
+    viewer,
+    deployer,
+    clean_target,
+    open_socket,
+    settings,
+):
+    settings.LOCK_SWEEP_IN_ASGI = False
+    clean_target(project)
+    await sync_to_async(_wide_design)(project, deployer, 2 * BATCH + 10)
+    connected, ws = await open_socket(project, viewer)
+    assert connected
+    seen_in_db = []
+
+    def callback(run, done, total):
+        seen_in_db.append(DeployRun.objects.get(pk=run.pk).statements_done)
+
+    run = await sync_to_async(deploy_service.deploy)(project, actor=deployer, progress=callback)
+    assert run.status == "succeeded", run.error or run.verification
+    total = len(run.statements)
+    progress = []
+    while True:
+        event = await ws.receive_json_from(timeout=5)
+        if event["event"] == "deploy.progress":
+            progress.append((event["done"], event["total"]))
+        if event["event"] == "deploy.finished":
+            break
+    assert total > 2 * BATCH
+    expected = [0, *range(BATCH, total, BATCH), total]
+    assert progress == [(done, total) for done in expected]
+    assert sorted(set(seen_in_db)) == expected[1:], "the run's counter moves per batch too"
+    await ws.disconnect()
+    await asyncio.sleep(0)
+
+
+@pytest.mark.django_db
+def test_the_progress_partial_shows_a_running_deploy(client, live_shop, deployer):
+    project = live_shop["project"]
+    DeployRun.objects.create(
+        project=project,
+        number=1,
+        status="running",
+        target_schema="shop",
+        statements=[{"sql": "SELECT 1;"}] * 120,
+        statements_done=50,
+    )
+    client.force_login(deployer)
+    response = client.get(reverse("designer:deploy-progress", args=[project.slug]), HTTP_HX_REQUEST="true")
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert '<progress max="120" value="50"></progress>' in page
+    assert "Deploy #1 running: 50 of 120 statements" in page
+    assert "load delay:1s" in page, "it keeps polling while the run is running"
