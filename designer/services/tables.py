@@ -131,10 +131,10 @@ def transition_table(
 ) -> DataTable:
     """Move a table through its lifecycle exactly as seed 002 draws it (see ``check_transition``)."""
     require_editor(table.project, actor)
-    guard_write(table, actor=actor, lock_token=lock_token, base_revision=base_revision)
+    guard_write(table, actor=actor, lock_token=lock_token, base_revision=base_revision, schema_edit=False)
     check_transition(table.status, status, by_deploy=by_deploy)
     table.status = status
-    touch(table, actor)
+    touch(table, actor, schema_edit=False)
     return table
 
 
@@ -146,7 +146,7 @@ def delete_table(table: DataTable, *, actor, lock_token=None, base_revision=None
     the relationships that went with it, so the caller can tell the user.
     """
     require_editor(table.project, actor)
-    guard_write(table, actor=actor, lock_token=lock_token, base_revision=base_revision)
+    guard_write(table, actor=actor, lock_token=lock_token, base_revision=base_revision, schema_edit=False)
     return _delete_table(table, actor)
 
 
@@ -169,5 +169,7 @@ def _delete_table(table: DataTable, actor) -> list[str]:
     events.schema_changed(project_id, table=table, what="deleted", by=actor)
     for other in others:
         if DataTable.objects.filter(pk=other.pk).exists():
-            touch(other, actor)
+            # It loses its foreign key: a schema edit (back to Draft), except that a soft-deleted table keeps
+            # its status rather than blocking this delete.
+            touch(other, actor, schema_edit=other.status != "deleted")
     return removed
