@@ -33,6 +33,7 @@ run: install
 
 test: install-test
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	SECRET_KEY=$${SECRET_KEY:-$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(40))')} \
 		$(BIN)/python -m pytest $(PYTEST_ARGS)
 
