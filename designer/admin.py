@@ -110,6 +110,12 @@ def with_refusal(form_class: type[forms.BaseForm], request, *, main: bool) -> ty
     return RefusedForm
 
 
+def refuse_revert_unless_changeable(model_admin: admin.ModelAdmin, request) -> None:
+    """simple-history's revert form saves on POST without asking ``revert_disabled``: a read-only record refuses."""
+    if request.method == "POST" and not model_admin.has_change_permission(request):
+        raise PermissionDenied("This record is read-only; it cannot be reverted.")
+
+
 class CascadeDeletes:
     """Deleting a table (or project) takes its lock rows and index/constraint columns with it; the admin must not
     refuse that because those records cannot be deleted one by one."""
@@ -137,6 +143,7 @@ class ServiceAdmin(CascadeDeletes, SimpleHistoryAdmin):
         return self._retry_showing_refusal(super().changeform_view, request, object_id, form_url, extra_context)
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
+        refuse_revert_unless_changeable(self, request)
         return self._retry_showing_refusal(super().history_form_view, request, object_id, version_id, extra_context)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
@@ -677,6 +684,10 @@ class TableLockAdmin(SimpleHistoryAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        refuse_revert_unless_changeable(self, request)
+        return super().history_form_view(request, object_id, version_id, extra_context)
 
     @admin.action(description="Force release selected locks")
     def force_release_selected(self, request, queryset):

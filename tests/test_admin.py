@@ -364,6 +364,23 @@ def test_the_force_release_action_frees_the_lock_and_history_names_who(admin_cli
     assert locks.active_lock(shop["orders"]) is None
 
 
+def test_a_lock_cannot_be_reverted_through_its_history(admin_client_with_design, shop, editor, owner):
+    from designer.models import TableLock
+    from designer.services import locks
+
+    lock = locks.acquire(shop["orders"], actor=editor)
+    locks.force_release(shop["orders"], actor=owner)  # recorded in the lock's history
+    first = TableLock.history.filter(id=lock.pk).earliest()
+    url = reverse("admin:designer_tablelock_simple_history", args=[lock.pk, first.history_id])
+    assert admin_client_with_design.get(url).status_code == 200
+    response = admin_client_with_design.post(
+        url, {"table": shop["orders"].pk, "user": editor.pk, "lock_type": "critical"}
+    )
+    assert response.status_code == 403
+    lock.refresh_from_db()
+    assert (lock.lock_type, lock.release_reason) == ("optimistic", "forced")
+
+
 def test_presence_admin_can_be_searched(admin_client_with_design, owner, shop):
     from django.utils import timezone
 
@@ -409,3 +426,24 @@ def test_staff_add_a_table_with_fields_in_the_admin(admin_client_with_design, sh
     refused = admin_client_with_design.post(url, {**form, "table_name": "bills", "name": "bills", "status": "active"})
     assert refused.status_code == 200 and "A new table starts as Draft" in refused.content.decode()
     assert not DataTable.objects.filter(table_name="bills").exists()
+
+
+def test_reverting_a_table_through_its_history_goes_through_the_service(admin_client_with_design, shop, owner, locked):
+    from designer.services import tables
+
+    orders = shop["orders"]
+    first = orders.history.earliest()
+    with locked([], owner):
+        tables.update_table(orders, actor=owner, table_name="purchases", description="renamed")
+    orders.refresh_from_db()
+    revision = orders.revision
+    url = reverse("admin:designer_datatable_simple_history", args=[orders.pk, first.history_id])
+    page = admin_client_with_design.get(url)
+    assert page.status_code == 200
+    form = {"name": "orders", "table_name": "orders", "description": "", "status": "draft", "pk_name": ""}
+    form.update({"position_x": orders.position_x, "position_y": orders.position_y, "base_revision": revision})
+    response = admin_client_with_design.post(url, form)
+    assert _saved(response), response.content.decode()[-3000:]
+    orders.refresh_from_db()
+    assert (orders.table_name, orders.description, orders.revision) == ("orders", "", revision + 1)
+    assert orders.history.latest().history_user.username == "admin"
