@@ -447,3 +447,22 @@ def test_reverting_a_table_through_its_history_goes_through_the_service(admin_cl
     orders.refresh_from_db()
     assert (orders.table_name, orders.description, orders.revision) == ("orders", "", revision + 1)
     assert orders.history.latest().history_user.username == "admin"
+
+
+def test_a_relationship_with_a_malformed_cascade_configuration_is_refused_on_the_form(admin_client_with_design, shop):
+    rel = shop["fk"]
+    response = admin_client_with_design.post(
+        reverse("admin:designer_tablerelationship_add"),
+        {
+            "project": shop["project"].pk,
+            "source_table": rel.source_table.pk,
+            "source_field": rel.source_field.pk,
+            "target_table": rel.target_table.pk,
+            "target_field": rel.target_field.pk,
+            "relationship_name": "second_fk",
+            "relationship_type": "one_to_many",
+            "cascade_config": '["cascade"]',
+        },
+    )
+    assert response.status_code == 200
+    assert "Cascade configuration must be an object" in response.content.decode()
