@@ -41,6 +41,7 @@ from designer.services import deploy as deploy_service
 from designer.services import fields as field_service
 from designer.services import indexes as index_service
 from designer.services import locks
+from designer.services import projects as project_service
 from designer.services import relationships as relationship_service
 from designer.services import tables as table_service
 
@@ -128,8 +129,10 @@ class CascadeDeletes:
         return deleted, counts, perms_needed, protected
 
 
-class ServiceAdmin(CascadeDeletes, SimpleHistoryAdmin):
-    """Admin whose saves and deletes go through the services; a refusal re-renders the form with the reasons."""
+class RefusalShown:
+    """Saves and deletes that go through the services; a refusal re-renders the form with the reasons."""
+
+    atomic_changelist = True  # "Delete selected" all or nothing (not for actions that must commit on their own)
 
     def _retry_showing_refusal(self, view: Callable[..., Any], request, *args) -> Any:
         try:
@@ -141,10 +144,6 @@ class ServiceAdmin(CascadeDeletes, SimpleHistoryAdmin):
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         return self._retry_showing_refusal(super().changeform_view, request, object_id, form_url, extra_context)
-
-    def history_form_view(self, request, object_id, version_id, extra_context=None):
-        refuse_revert_unless_changeable(self, request)
-        return self._retry_showing_refusal(super().history_form_view, request, object_id, version_id, extra_context)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         return with_refusal(super().get_form(request, obj, change=change, **kwargs), request, main=True)
@@ -159,6 +158,8 @@ class ServiceAdmin(CascadeDeletes, SimpleHistoryAdmin):
             return HttpResponseRedirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[object_id]))
 
     def changelist_view(self, request, extra_context=None):
+        if not self.atomic_changelist:
+            return super().changelist_view(request, extra_context)
         try:
             with transaction.atomic():
                 return super().changelist_view(request, extra_context)
@@ -170,6 +171,14 @@ class ServiceAdmin(CascadeDeletes, SimpleHistoryAdmin):
     def delete_queryset(self, request, queryset):
         for obj in queryset:
             self.delete_model(request, obj)
+
+
+class ServiceAdmin(RefusalShown, CascadeDeletes, SimpleHistoryAdmin):
+    """A historical model's admin whose writes go through the services (reverting an old version too)."""
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        refuse_revert_unless_changeable(self, request)
+        return self._retry_showing_refusal(super().history_form_view, request, object_id, version_id, extra_context)
 
 
 class ServiceInline(admin.TabularInline):
@@ -190,20 +199,90 @@ def _changed(new, current, attrs) -> dict[str, Any]:
     return {a: getattr(new, a) for a in attrs if current is None or getattr(current, a) != getattr(new, a)}
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(ServiceInline):
     model = ProjectMembership
     extra = 0
     autocomplete_fields = ["user"]
 
 
+def save_membership_forms(project: Project, actor, formset) -> None:
+    """Members added, re-roled or removed through the project service (an owner always remains; ``Project.owner``
+    follows the roles)."""
+    done: dict[str, list] = {"new": [], "changed": [], "deleted": []}
+    stored = {m.pk: m for m in ProjectMembership.objects.filter(project=project).select_related("user")}
+    for form in formset.forms:
+        new = form.instance
+        old = stored.get(new.pk) if not new._state.adding else None
+        if form in formset.deleted_forms:
+            if old is not None:
+                call(
+                    project_service.remove_member, project, actor=actor, username=old.user.username, prefix=form.prefix
+                )
+                done["deleted"].append(old)
+            continue
+        if not form.has_changed():
+            continue
+        if old is not None and old.user_id != new.user_id:
+            call(project_service.remove_member, project, actor=actor, username=old.user.username, prefix=form.prefix)
+        saved = call(
+            project_service.set_member,
+            project,
+            actor=actor,
+            username=new.user.username,
+            role=new.role,
+            prefix=form.prefix,
+        )
+        if old is None:
+            done["new"].append(saved)
+        else:
+            done["changed"].append((saved, list(form.changed_data)))
+    _formset_done(formset, done)
+
+
 @admin.register(Project)
-class ProjectAdmin(CascadeDeletes, admin.ModelAdmin):
+class ProjectAdmin(RefusalShown, CascadeDeletes, admin.ModelAdmin):
     list_display = ["name", "slug", "owner", "is_active", "updated_at"]
     list_filter = ["is_active", "created_at"]
     search_fields = ["name", "slug", "description", "owner__username"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [MembershipInline]
     actions = ["deploy_selected"]
+    atomic_changelist = False  # a deploy commits its own run record as it goes
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["slug"] if obj is not None else []  # the slug names the deploy target's schema
+
+    def get_prepopulated_fields(self, request, obj=None):
+        return self.prepopulated_fields if obj is None else {}
+
+    def save_model(self, request, obj, form, change):
+        actor = request.user
+        if not change:
+            project = call(
+                project_service.create_project,
+                actor=obj.owner,
+                name=obj.name,
+                description=obj.description,
+                slug=obj.slug or None,
+            )
+            if not obj.is_active:
+                call(project_service.set_archived, project, actor=actor, archived=True)
+            _adopt(obj, project)
+            return
+        current = Project.objects.get(pk=obj.pk)
+        edits = _changed(obj, current, ["name", "description"])
+        if edits:
+            call(project_service.update_project, current, actor=actor, **edits)
+        if obj.is_active != current.is_active:
+            call(project_service.set_archived, current, actor=actor, archived=not obj.is_active)
+        if obj.owner_id != current.owner_id:  # the named owner is always an owner member
+            call(project_service.set_member, current, actor=actor, username=obj.owner.username, role="owner")
+            Project.objects.filter(pk=obj.pk).update(owner=obj.owner)
+        obj.refresh_from_db()
+
+    def save_formset(self, request, form, formset, change):
+        save_membership_forms(form.instance, request.user, formset)
+        form.instance.refresh_from_db()
 
     def get_actions(self, request):
         actions = super().get_actions(request)
@@ -240,10 +319,27 @@ class ProjectAdmin(CascadeDeletes, admin.ModelAdmin):
 
 
 @admin.register(ProjectMembership)
-class ProjectMembershipAdmin(admin.ModelAdmin):
+class ProjectMembershipAdmin(RefusalShown, admin.ModelAdmin):
     list_display = ["project", "user", "role", "created_at"]
     list_filter = ["role", "project"]
     search_fields = ["project__name", "user__username"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["project", "user"] if obj is not None else []
+
+    def save_model(self, request, obj, form, change):
+        saved = call(
+            project_service.set_member, obj.project, actor=request.user, username=obj.user.username, role=obj.role
+        )
+        if not change:
+            _adopt(obj, saved)
+
+    def delete_model(self, request, obj):
+        membership = ProjectMembership.objects.filter(pk=obj.pk).select_related("project", "user").first()
+        if membership is not None:
+            call(
+                project_service.remove_member, membership.project, actor=request.user, username=membership.user.username
+            )
 
 
 # --- fields (the inline on a table and their own page) ------------------------------------------------------

@@ -9,7 +9,7 @@ from django.contrib import admin
 from django.contrib.auth import get_user
 from django.urls import reverse
 
-from designer.models import DataField, DataTable
+from designer.models import DataField, DataTable, Project
 
 
 @pytest.fixture
@@ -466,3 +466,75 @@ def test_a_relationship_with_a_malformed_cascade_configuration_is_refused_on_the
     )
     assert response.status_code == 200
     assert "Cascade configuration must be an object" in response.content.decode()
+
+
+# --- projects and members: through the project service ------------------------------------------------------------
+def _project_form(project, memberships, **overrides) -> dict:
+    data = {"name": project.name, "description": project.description, "owner": project.owner_id}
+    data.update({"is_active": "on"} if project.is_active else {})
+    data.update(overrides)
+    for i, (membership, changes) in enumerate(memberships):
+        row = {"id": membership.pk, "project": project.pk, "user": membership.user_id, "role": membership.role}
+        row.update(changes)
+        data.update({f"memberships-{i}-{k}": v for k, v in row.items()})
+    data.update({"memberships-TOTAL_FORMS": len(memberships), "memberships-INITIAL_FORMS": len(memberships)})
+    data.update({"memberships-MIN_NUM_FORMS": 0, "memberships-MAX_NUM_FORMS": 1000})
+    return data
+
+
+def test_demoting_the_only_owner_in_the_project_admin_is_refused(admin_client_with_design, shop, owner):
+    from designer.models import ProjectMembership
+
+    project = shop["project"]
+    rows = [
+        (m, {"role": "editor"} if m.user == owner else {}) for m in ProjectMembership.objects.filter(project=project)
+    ]
+    response = admin_client_with_design.post(
+        reverse("admin:designer_project_change", args=[project.pk]), _project_form(project, rows)
+    )
+    assert response.status_code == 200
+    assert "A project needs at least one owner" in response.content.decode()
+    assert ProjectMembership.objects.get(project=project, user=owner).role == "owner"
+
+
+def test_naming_another_owner_in_the_project_admin_makes_them_an_owner_member(admin_client_with_design, shop, editor):
+    from designer.models import ProjectMembership
+
+    project = shop["project"]
+    rows = [(m, {}) for m in ProjectMembership.objects.filter(project=project)]
+    response = admin_client_with_design.post(
+        reverse("admin:designer_project_change", args=[project.pk]), _project_form(project, rows, owner=editor.pk)
+    )
+    assert _saved(response), response.content.decode()[-3000:]
+    project.refresh_from_db()
+    assert project.owner == editor
+    assert ProjectMembership.objects.get(project=project, user=editor).role == "owner"
+
+
+def test_demoting_the_named_owner_in_the_membership_admin_hands_the_project_over(
+    admin_client_with_design, shop, owner, editor
+):
+    from designer.models import ProjectMembership
+    from designer.services import projects
+
+    project = shop["project"]
+    projects.set_member(project, actor=owner, username=editor.username, role="owner")
+    mine = ProjectMembership.objects.get(project=project, user=owner)
+    response = admin_client_with_design.post(
+        reverse("admin:designer_projectmembership_change", args=[mine.pk]), {"role": "viewer"}
+    )
+    assert _saved(response), response.content.decode()[-3000:]
+    project.refresh_from_db()
+    assert (project.owner, ProjectMembership.objects.get(pk=mine.pk).role) == (editor, "viewer")
+
+
+def test_a_project_added_in_the_admin_has_its_owner_as_owner_member(admin_client_with_design, editor):
+    from designer.models import ProjectMembership
+
+    form = {"name": "Warehouse", "slug": "warehouse", "description": "", "owner": editor.pk, "is_active": "on"}
+    form.update({"memberships-TOTAL_FORMS": 0, "memberships-INITIAL_FORMS": 0})
+    response = admin_client_with_design.post(reverse("admin:designer_project_add"), form)
+    assert _saved(response), response.content.decode()[-3000:]
+    project = Project.objects.get(slug="warehouse")
+    assert project.owner == editor
+    assert ProjectMembership.objects.get(project=project, user=editor).role == "owner"
