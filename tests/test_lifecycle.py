@@ -146,3 +146,17 @@ def test_lifecycle_moves_and_canvas_moves_are_not_edits(shop, owner):
     _activate(orders, owner, "deprecated")
     tables.move_table(orders, actor=owner, x=500, y=300)
     assert _status(orders) == "deprecated"
+
+
+def test_saving_without_a_change_keeps_a_deployed_table_active(shop, owner):
+    from designer.models import DataField
+    from designer.services import fields, relationships
+
+    orders = shop["orders"]
+    _activate(orders, owner)
+    tables.update_table(orders, actor=owner, table_name="orders", description="")
+    fields.update_field(DataField.objects.get(table=orders, field_name="total"), actor=owner, default_value="0.00")
+    relationships.update_relationship(shop["fk"], actor=owner, on_delete="no_action")
+    assert _status(orders) == "active"
+    tables.update_table(orders, actor=owner, description="now it changes")
+    assert _status(orders) == "draft"

@@ -90,6 +90,7 @@ def update_table(
 ) -> DataTable:
     require_editor(table.project, actor)
     guard_write(table, actor=actor, lock_token=lock_token, base_revision=base_revision)
+    before = (table.table_name, table.name, table.description, table.pk_name)
     if table_name is not None and table_name != table.table_name:
         old = table.table_name
         table.table_name = _check_table_name(table.project, table_name, exclude_pk=table.pk)
@@ -103,8 +104,9 @@ def update_table(
         if pk_name:
             validate_identifier(pk_name, "pk_name", "Primary-key name")
         table.pk_name = pk_name
+    changed = before != (table.table_name, table.name, table.description, table.pk_name)
     with integrity_as_validation():
-        touch(table, actor)
+        touch(table, actor, schema_edit=changed)  # saving an unchanged form keeps an Active table Active
     return table
 
 
