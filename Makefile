@@ -35,11 +35,14 @@ install-test: $(VENV)/.installed-test
 run: install
 	DEBUG=$${DEBUG-1} $(BIN)/python manage.py migrate --noinput
 	DEBUG=$${DEBUG-1} $(BIN)/python manage.py load_demo --if-empty
-	@echo "Tablewright on http://$(HOST):$(PORT)/  —  log in as demo / demo (or alice / alice, bob / bob)"
+	@if [ "$${DEBUG-1}" = "1" ]; then \
+		echo "Tablewright on http://$(HOST):$(PORT)/  —  log in as demo / demo (or alice / alice, bob / bob)"; \
+	else echo "Tablewright on http://$(HOST):$(PORT)/"; fi
 	DEBUG=$${DEBUG-1} $(BIN)/daphne -b $(HOST) -p $(PORT) config.asgi:application
 
 test: install-test $(JS_DEPS)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	SECRET_KEY=$${SECRET_KEY:-$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(40))')} \
 		$(BIN)/python -m pytest $(PYTEST_ARGS)
 

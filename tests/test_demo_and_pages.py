@@ -38,6 +38,18 @@ def test_demo_is_refused_outside_debug(db, settings):
     assert not Project.objects.exists()
 
 
+def test_make_run_outside_debug_skips_the_demo_with_a_notice(db, settings, capsys):
+    """`DEBUG=0 make run` calls `load_demo --if-empty`: a one-line notice, no error, no demo users."""
+    from django.contrib.auth import get_user_model
+
+    settings.DEBUG = False
+    call_command("load_demo", "--if-empty")
+    out = capsys.readouterr().out.strip().splitlines()
+    assert out == ["DEBUG is off: demo not loaded (it creates users whose password is their name)."]
+    assert not Project.objects.exists()
+    assert not get_user_model().objects.filter(username="demo").exists()
+
+
 def test_demo_is_skipped_when_other_projects_exist(db, settings, owner):
     from designer.services.projects import create_project
 

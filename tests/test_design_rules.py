@@ -28,6 +28,7 @@ def _message(info: pytest.ExceptionInfo, key: str) -> str:
         ("order-items", "Try 'order_items'"),
         ("select", "is a PostgreSQL reserved word"),
         ("user", "is a PostgreSQL reserved word"),
+        ("system_user", "is a PostgreSQL reserved word"),  # from PostgreSQL 16
         ("x" * 64, "at most 63 characters"),
         ("", "Table name is required"),
     ],
@@ -37,6 +38,22 @@ def test_bad_table_names_are_refused_with_the_rule(project, owner, name, expecte
         tables.create_table(project, actor=owner, table_name=name)
     assert expected in _message(info, "table_name")
     assert not DataTable.objects.filter(project=project).exists()
+
+
+@pytest.mark.postgres
+def test_every_word_postgresql_reserves_is_refused_as_a_name(db):
+    """The word list covers the server's own: pg_get_keywords() categories R (reserved) and T (reserved, can be a
+    function or type)."""
+    from django.db import connection
+
+    from designer.schema.validation import identifier_problem
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT word FROM pg_get_keywords() WHERE catcode IN ('R', 'T')")
+        words = [row[0] for row in cursor.fetchall()]
+    assert len(words) > 70
+    accepted = [w for w in words if "reserved word" not in (identifier_problem(w, "Table name") or "")]
+    assert accepted == []
 
 
 def test_a_63_character_name_is_accepted(project, owner):

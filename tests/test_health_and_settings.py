@@ -97,17 +97,25 @@ def test_settings_follow_the_environment(tmp_path):
     assert layer == "channels_redis.pubsub.RedisPubSubChannelLayer"
 
 
-@pytest.mark.skipif(
-    not shutil.which("docker-compose") and os.environ.get("CI") != "true",
-    reason="needs Debian's docker-compose to validate the file (CI installs it)",
-)
+def _docker_compose() -> str:
+    """Debian's docker-compose (it validates the file without a Docker engine). Missing, the test skips — except
+    with ``REQUIRE_POSTGRES=1`` (or ``CI=true``), where nothing may skip for a missing service tool: it fails."""
+    found = shutil.which("docker-compose")
+    if found:
+        return found
+    if os.environ.get("REQUIRE_POSTGRES") == "1" or os.environ.get("CI") == "true":
+        pytest.fail("docker-compose is missing: install Debian's docker-compose package to validate docker-compose.yml")
+    pytest.skip("needs Debian's docker-compose to validate the file (CI installs it)")
+
+
 def test_docker_compose_file_is_valid():
+    compose = _docker_compose()
     result = subprocess.run(
-        ["docker-compose", "-f", str(ROOT / "docker-compose.yml"), "config", "-q"], capture_output=True, text=True
+        [compose, "-f", str(ROOT / "docker-compose.yml"), "config", "-q"], capture_output=True, text=True
     )
     assert result.returncode == 0, result.stderr
     services = subprocess.run(
-        ["docker-compose", "-f", str(ROOT / "docker-compose.yml"), "config", "--services"],
+        [compose, "-f", str(ROOT / "docker-compose.yml"), "config", "--services"],
         capture_output=True,
         text=True,
         check=True,
@@ -123,3 +131,53 @@ def test_pages_forbid_inline_and_foreign_scripts(client, owner, project):
     assert directives["script-src"] == "'self'"
     assert directives["object-src"] == "'none'" and directives["frame-ancestors"] == "'none'"
     assert "<script>" not in response.content.decode()  # no inline script the policy would block
+
+
+def test_a_missing_docker_compose_fails_where_services_are_required_and_skips_elsewhere(monkeypatch):
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.setenv("REQUIRE_POSTGRES", "1")
+    with pytest.raises(pytest.fail.Exception, match="docker-compose is missing"):
+        _docker_compose()
+    monkeypatch.delenv("REQUIRE_POSTGRES")
+    with pytest.raises(pytest.skip.Exception):
+        _docker_compose()
+
+
+def test_healthz_is_503_when_the_app_database_is_down(tmp_path):
+    """A real server process whose DATABASE_URL points at a closed port: the database check fails, the rest pass."""
+    code = (
+        "import django, json; django.setup(); from django.test import Client;"
+        "r = Client().get('/healthz'); print(json.dumps([r.status_code, r.json()]))"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "DEBUG"}}
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "SECRET_KEY": "s",
+            "ALLOWED_HOSTS": "testserver",
+            "TABLEWRIGHT_VAR_DIR": str(tmp_path),
+            "DATABASE_URL": "postgres://postgres@127.0.0.1:1/nowhere",
+            "DEPLOY_DATABASE_URL": f"sqlite:///{tmp_path / 'deploy.sqlite3'}",
+        }
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=True
+    )
+    import json
+
+    status, body = json.loads(out.stdout.strip().splitlines()[-1])
+    assert status == 503 and body["status"] == "unavailable"
+    assert body["checks"]["database"]["ok"] is False
+    assert "OperationalError" in body["checks"]["database"]["error"]
+    assert body["checks"]["channel_layer"]["ok"] and body["checks"]["deploy_database"]["ok"]
+
+
+def test_logout_ends_the_session(client, db, make_user):
+    user = make_user("lou")
+    client.force_login(user)
+    assert client.get(reverse("designer:project-list")).status_code == 200
+    response = client.post(reverse("logout"))
+    assert response.status_code == 302
+    after = client.get(reverse("designer:project-list"))
+    assert after.status_code == 302 and reverse("login") in after["Location"]

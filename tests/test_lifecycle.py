@@ -67,3 +67,96 @@ def test_the_same_status_again_is_refused(shop, owner):
     with pytest.raises(ValidationError) as info:
         tables.transition_table(shop["orders"], actor=owner, status="draft")
     assert "already Draft" in info.value.message_dict["status"][0]
+
+
+# --- Any → Draft: a schema edit returns a deployed table to design mode --------------------------------------
+def _activate(table, owner, *path):
+    tables.transition_table(table, actor=owner, status="active", by_deploy=True)
+    for status in path:
+        tables.transition_table(table, actor=owner, status=status)
+
+
+def _edits(shop, owner):
+    """One schema edit of ``orders`` per kind of write (name, field, relationship, index, constraint, key)."""
+    from designer.models import DataField
+    from designer.services import fields, indexes, relationships
+
+    orders = shop["orders"]
+
+    def field_total():
+        return DataField.objects.get(table=orders, field_name="total")
+
+    return {
+        "rename the table": lambda: tables.update_table(orders, actor=owner, table_name="purchases"),
+        "add a field": lambda: fields.create_field(orders, actor=owner, field_name="note", data_type="text"),
+        "change a field": lambda: fields.update_field(field_total(), actor=owner, is_required=True),
+        "delete a field": lambda: fields.delete_field(field_total(), actor=owner),
+        "change a relationship": lambda: relationships.update_relationship(
+            shop["fk"], actor=owner, on_delete="cascade"
+        ),
+        "add an index": lambda: indexes.create_index(orders, actor=owner, field_ids=[field_total().pk]),
+        "add a check": lambda: indexes.create_constraint(orders, actor=owner, kind="check", expression="total >= 0"),
+    }
+
+
+EDITS = [
+    "rename the table",
+    "add a field",
+    "change a field",
+    "delete a field",
+    "change a relationship",
+    "add an index",
+    "add a check",
+]
+
+
+@pytest.mark.parametrize("edit", EDITS)
+@pytest.mark.parametrize("status_path", [(), ("deprecated",)], ids=["active", "deprecated"])
+def test_editing_a_deployed_table_returns_it_to_draft(shop, owner, edit, status_path):
+    orders = shop["orders"]
+    _activate(orders, owner, *status_path)
+    was = _status(orders)
+    _edits(shop, owner)[edit]()
+    assert _status(orders) == "draft"
+    last = orders.history.latest()
+    assert (last.status, last.history_user) == ("draft", owner)
+    assert last.history_change_reason == f"back to Draft: edited while {was.title()} (deploy to make it Active)"
+
+
+def test_an_edit_of_a_deleted_table_is_refused_until_it_is_restored_to_draft(shop, owner):
+    from designer.models import DataField
+
+    orders = shop["orders"]
+    _activate(orders, owner, "deprecated", "deleted")
+    revision = orders.revision
+    for edit in EDITS:
+        with pytest.raises(ValidationError) as info:
+            _edits(shop, owner)[edit]()
+        assert "orders is Deleted; restore it to Draft first" in info.value.message_dict["status"][0], edit
+        orders.refresh_from_db()
+        assert (orders.status, orders.revision, orders.table_name) == ("deleted", revision, "orders"), edit
+    assert not DataField.objects.filter(table=orders, field_name="note").exists()
+    tables.transition_table(orders, actor=owner, status="draft")
+    _edits(shop, owner)["add a field"]()
+    assert DataField.objects.filter(table=orders, field_name="note").exists()
+
+
+def test_lifecycle_moves_and_canvas_moves_are_not_edits(shop, owner):
+    orders = shop["orders"]
+    _activate(orders, owner, "deprecated")
+    tables.move_table(orders, actor=owner, x=500, y=300)
+    assert _status(orders) == "deprecated"
+
+
+def test_saving_without_a_change_keeps_a_deployed_table_active(shop, owner):
+    from designer.models import DataField
+    from designer.services import fields, relationships
+
+    orders = shop["orders"]
+    _activate(orders, owner)
+    tables.update_table(orders, actor=owner, table_name="orders", description="")
+    fields.update_field(DataField.objects.get(table=orders, field_name="total"), actor=owner, default_value="0.00")
+    relationships.update_relationship(shop["fk"], actor=owner, on_delete="no_action")
+    assert _status(orders) == "active"
+    tables.update_table(orders, actor=owner, description="now it changes")
+    assert _status(orders) == "draft"

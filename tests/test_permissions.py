@@ -53,6 +53,29 @@ def test_the_last_owner_cannot_leave(shop, owner):
     assert "needs at least one owner" in info.value.message_dict["role"][0]
 
 
+def test_the_named_owner_stepping_down_hands_the_project_to_a_remaining_owner(shop, owner, editor, viewer):
+    project = shop["project"]
+    projects.set_member(project, actor=owner, username=editor.username, role="owner")
+    projects.set_member(project, actor=owner, username=owner.username, role="editor")
+    project.refresh_from_db()
+    assert project.owner == editor
+    projects.set_member(project, actor=editor, username=viewer.username, role="owner")
+    projects.remove_member(project, actor=editor, username=editor.username)
+    project.refresh_from_db()
+    assert project.owner == viewer
+    roles = dict(ProjectMembership.objects.filter(project=project).values_list("user__username", "role"))
+    assert roles[project.owner.username] == "owner"
+
+
+def test_the_named_owner_cannot_step_down_when_no_other_owner_is_left(shop, owner):
+    with pytest.raises(ValidationError) as info:
+        projects.set_member(shop["project"], actor=owner, username=owner.username, role="editor")
+    assert "needs at least one owner" in info.value.message_dict["role"][0]
+    shop["project"].refresh_from_db()
+    assert shop["project"].owner == owner
+    assert ProjectMembership.objects.get(project=shop["project"], user=owner).role == "owner"
+
+
 def test_archived_project_is_read_only(shop, owner):
     projects.set_archived(shop["project"], actor=owner, archived=True)
     with pytest.raises(PermissionDenied) as info:

@@ -119,6 +119,34 @@ def test_import_command_reports_broken_json_with_line(tmp_path, owner):
     assert "line 4" in str(info.value)
 
 
+def test_a_file_edited_by_hand_under_its_schema_hash_is_refused_with_the_way_out(shop, tmp_path, owner):
+    out = tmp_path / "shop.json"
+    call_command("export_schema", shop["project"].slug, "-o", str(out))
+    doc = json.loads(out.read_text())
+    doc["tables"][0]["description"] = "edited in a text editor"
+    actual = schema_hash({k: v for k, v in doc.items() if k != "schema_hash"})
+    out.write_text(json.dumps(doc, indent=2))
+    with pytest.raises(CommandError) as info:
+        call_command("import_schema", str(out), "--project", "Hand edited", "--user", owner.username)
+    message = str(info.value)
+    assert "does not match its content" in message and "edited by hand" in message
+    assert 'Remove the "schema_hash" line' in message and actual in message
+    assert not Project.objects.filter(name="Hand edited").exists()
+    del doc["schema_hash"]  # as the message says: without the hash it imports as it is now
+    out.write_text(json.dumps(doc, indent=2))
+    call_command("import_schema", str(out), "--project", "Hand edited", "--user", owner.username)
+    assert schema_hash(project_snapshot(Project.objects.get(name="Hand edited"))) == actual
+
+
+def test_loads_accepts_its_own_hash_and_refuses_any_other():
+    text = dumps({"format": 1, "tables": [], "relationships": []})
+    assert loads(text)["tables"] == []
+    doc = json.loads(text)
+    doc["schema_hash"] = "0" * 64
+    with pytest.raises(ValidationError, match="does not match its content"):
+        loads(json.dumps(doc))
+
+
 def test_validate_snapshot_finds_required_cycles():
     snap = canonicalize(
         {

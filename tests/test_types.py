@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 
-from designer.schema.types import check_default, normalize_type, postgres_type
+from designer.schema.types import DATE_DEFAULT_EXPRESSIONS, check_default, normalize_type, postgres_type
 
 
 @pytest.mark.parametrize(
@@ -95,3 +95,60 @@ def test_defaults_are_type_checked(data_type, config, default, reason):
 )
 def test_valid_defaults_are_stored_canonically(data_type, config, default, stored):
     assert check_default(normalize_type(data_type, config), default) == stored
+
+
+# --- default expressions per date kind -------------------------------------------------------------------------
+ACCEPTED_DATE_DEFAULTS = [
+    (kind, expression) for kind, expressions in DATE_DEFAULT_EXPRESSIONS.items() for expression in expressions
+]
+
+
+@pytest.mark.parametrize(
+    ("kind", "default", "allowed"),
+    [
+        ("date", "current_time", "current_date or now() or current_timestamp"),
+        ("date", "localtime", "current_date or now() or current_timestamp"),
+        ("timestamp", "current_time", "now() or current_timestamp or localtimestamp"),
+        ("timestamptz", "current_time", "now() or current_timestamp or localtimestamp"),
+        ("timestamptz", "current_date", "now() or current_timestamp or localtimestamp"),
+        ("time", "current_date", "current_time or localtime or now()"),
+        ("time", "localtimestamp", "current_time or localtime or now()"),
+        ("time", "current_timestamp", "current_time or localtime or now()"),
+    ],
+)
+def test_a_date_default_expression_must_fit_the_kind(kind, default, allowed):
+    with pytest.raises(ValidationError) as info:
+        check_default(normalize_type("date", {"kind": kind}), default)
+    message = info.value.message_dict["default_value"][0]
+    assert f"{default} does not fit this kind; use {allowed}" in message
+    assert f"for a {kind} field" in message
+
+
+@pytest.mark.parametrize(("kind", "default"), ACCEPTED_DATE_DEFAULTS)
+def test_every_allowed_date_default_expression_is_accepted_as_written(kind, default):
+    assert check_default(normalize_type("date", {"kind": kind}), default.upper()) == default
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_postgresql_creates_a_column_for_every_accepted_date_default(db):
+    """Every (kind, expression) the designer accepts is a default PostgreSQL takes, as the DDL compiler writes it;
+    reading it back (as import and drift do) gives the same expression."""
+    from django.db import connection
+
+    from designer.ddl.postgresql import column_type, default_sql
+    from designer.importers.pgtypes import ColumnType, parse_expression, read_default
+
+    with connection.cursor() as cursor:
+        for i, (kind, expression) in enumerate(ACCEPTED_DATE_DEFAULTS):
+            field = {"data_type": "date", "config": {"kind": kind}, "default": expression}
+            table = f"tw_default_{i}"
+            cursor.execute(f"CREATE TEMP TABLE {table} (c {column_type(field)} DEFAULT {default_sql(field)})")
+            cursor.execute(f"INSERT INTO {table} DEFAULT VALUES RETURNING c")
+            assert cursor.fetchone()[0] is not None, (kind, expression)
+            cursor.execute(
+                "SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d WHERE d.adrelid = %s::regclass", [table]
+            )
+            stored = cursor.fetchone()[0]
+            value, _, dropped = read_default(parse_expression(stored), ColumnType("date", {"kind": kind}))
+            assert (value, dropped) == (expression, None), (kind, expression, stored)

@@ -30,6 +30,8 @@ SQLITE_DEFAULT_EXPRESSIONS = {
     "current_timestamp": "CURRENT_TIMESTAMP",
     "current_date": "CURRENT_DATE",
     "current_time": "CURRENT_TIME",
+    "localtime": "CURRENT_TIME",  # SQLite has no local-time default; UTC like CURRENT_TIMESTAMP
+    "localtimestamp": "CURRENT_TIMESTAMP",
 }
 
 

@@ -59,7 +59,9 @@ def dbml_default(field: dict[str, Any]) -> str | None:
     value = field["default"]
     if value is None:
         return None
-    if field["data_type"] == "number" or value in ("now()", "gen_random_uuid()", "current_timestamp", "current_date"):
+    if field["data_type"] == "number" or value in (
+        "now()", "gen_random_uuid()", "current_timestamp", "current_date", "localtime", "localtimestamp",
+    ):  # fmt: skip
         return f"`{value}`"
     if value == "current_time":
         return "`current_time`"

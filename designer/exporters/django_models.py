@@ -67,7 +67,7 @@ def _python_default(field: dict[str, Any]) -> str | None:
     family, kind = field["data_type"], field["config"].get("kind")
     if value in ("now()", "current_timestamp"):
         return "Now()"
-    if value in ("current_date", "current_time"):
+    if value in ("current_date", "current_time", "localtime", "localtimestamp"):
         return f"Func(template={value.upper()!r})"
     if value == "gen_random_uuid()":
         return 'Func(function="gen_random_uuid")'

@@ -136,6 +136,8 @@ _SQL_VALUE_FUNCTIONS = {
     "SVFOP_CURRENT_TIMESTAMP": "current_timestamp",
     "SVFOP_CURRENT_DATE": "current_date",
     "SVFOP_CURRENT_TIME": "current_time",
+    "SVFOP_LOCALTIME": "localtime",
+    "SVFOP_LOCALTIMESTAMP": "localtimestamp",
 }
 _FUNCTIONS = {"now": "now()", "gen_random_uuid": "gen_random_uuid()"}
 

@@ -105,7 +105,7 @@ def _sqlite_default(field: dict) -> str | None:
     value = _default(field)
     if value in ("gen_random_uuid()",):
         return None
-    return {"current_timestamp": "now()"}.get(value, value)
+    return {"current_timestamp": "now()", "localtimestamp": "now()", "localtime": "current_time"}.get(value, value)
 
 
 def differences(

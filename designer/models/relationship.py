@@ -81,7 +81,11 @@ class TableRelationship(models.Model):
                 )
             if field is not None and table is not None and field.table_id != table.pk:
                 errors.setdefault(f"{side}_field", []).append(f"Pick a field of {table.table_name}.")
+        if not isinstance(self.cascade_config or {}, dict):
+            errors["cascade_config"] = ['Cascade configuration must be an object: {"on_delete": …, "on_update": …}.']
         for key in ("on_delete", "on_update"):
+            if "cascade_config" in errors:
+                break
             if (self.cascade_config or {}).get(key, "no_action") not in REFERENTIAL_ACTIONS:
                 errors.setdefault("cascade_config", []).append(
                     f"{key} must be one of {', '.join(REFERENTIAL_ACTIONS)}."

@@ -95,8 +95,24 @@ def loads(text: str) -> Snapshot:
         raise ValidationError(
             f"Unsupported snapshot format {data.get('format')!r}; this version reads format {FORMAT}."
         )
-    data.pop("schema_hash", None)
+    stated = data.pop("schema_hash", None)
+    if stated is not None:
+        _check_stated_hash(data, stated)
     return canonicalize(data)
+
+
+def _check_stated_hash(data: dict[str, Any], stated: Any) -> None:
+    """A file that states its ``schema_hash`` must match it: else it was edited after it was written."""
+    try:
+        actual = schema_hash(data)
+    except (KeyError, TypeError, AttributeError):
+        return  # not a well-formed snapshot: validate_snapshot names what is wrong with it
+    if stated != actual:
+        raise ValidationError(
+            f"The file's schema_hash ({str(stated)[:16]}…) does not match its content (sha256 {actual[:16]}…): "
+            f'the file was edited by hand. Remove the "schema_hash" line to import it as it is now, or set it '
+            f"to {actual}."
+        )
 
 
 def canonicalize(snapshot: Snapshot) -> Snapshot:

@@ -60,9 +60,19 @@ ALIASES: dict[str, tuple[str, dict[str, Any]]] = {
     "jsonb": ("json", {}),
 }
 
-# Expressions a default may use instead of a literal, per family.
+# Expressions a date default may use instead of a literal, per kind: each one PostgreSQL accepts as the
+# column's default (proved by tests/test_types.py on PostgreSQL). ``current_time`` is a time with time zone, so
+# it does not fit a date or a timestamp; ``current_date`` has no time of day for a time column.
+DATE_DEFAULT_EXPRESSIONS: dict[str, tuple[str, ...]] = {
+    "date": ("current_date", "now()", "current_timestamp"),
+    "time": ("current_time", "localtime", "now()"),
+    "timestamp": ("now()", "current_timestamp", "localtimestamp"),
+    "timestamptz": ("now()", "current_timestamp", "localtimestamp"),
+}
+
+# Expressions a default may use instead of a literal, per family (for a date field: per kind, above).
 DEFAULT_EXPRESSIONS: dict[str, tuple[str, ...]] = {
-    "date": ("now()", "current_timestamp", "current_date", "current_time"),
+    "date": tuple(dict.fromkeys(e for kind in DATE_KINDS for e in DATE_DEFAULT_EXPRESSIONS[kind])),
     "uuid": ("gen_random_uuid()",),
 }
 
@@ -225,12 +235,19 @@ def check_default(field_type: FieldType, default: str | None) -> str | None:
         return None
     family, cfg = field_type.family, field_type.config
     lowered = text.lower()
-    if lowered in DEFAULT_EXPRESSIONS.get(family, ()):
-        return lowered
     label = field_type.label
 
     def bad(reason: str) -> ValidationError:
         return _err("default_value", f"Default {text!r} is not valid for a {label} field: {reason}.")
+
+    if family == "date":
+        allowed = DATE_DEFAULT_EXPRESSIONS[cfg.get("kind", "timestamptz")]
+        if lowered in allowed:
+            return lowered
+        if lowered in DEFAULT_EXPRESSIONS["date"]:
+            raise bad(f"{lowered} does not fit this kind; use {' or '.join(allowed)} (or a literal value)")
+    elif lowered in DEFAULT_EXPRESSIONS.get(family, ()):
+        return lowered
 
     if family == "text":
         if cfg.get("max_length") and len(text) > cfg["max_length"]:
@@ -280,7 +297,7 @@ def check_default(field_type: FieldType, default: str | None) -> str | None:
             value = dt.datetime.fromisoformat(text)
         except ValueError as exc:
             example = {"date": "2024-01-31", "time": "13:45:00"}.get(kind, "2024-01-31T13:45:00")
-            expressions = " or ".join(DEFAULT_EXPRESSIONS["date"])
+            expressions = " or ".join(DATE_DEFAULT_EXPRESSIONS[kind])
             raise bad(f"expected an ISO 8601 value such as {example}, or {expressions}") from exc
         if kind == "timestamp" and value.tzinfo is not None:
             raise bad("a timestamp without time zone cannot carry a UTC offset")

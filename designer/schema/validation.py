@@ -14,7 +14,8 @@ from django.core.exceptions import ValidationError
 IDENTIFIER_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 MAX_IDENTIFIER_LENGTH = 63  # PostgreSQL's NAMEDATALEN - 1: longer names are silently truncated.
 
-# pg_get_keywords() categories R (reserved) and T (reserved, can be function or type), PostgreSQL 15.
+# pg_get_keywords() categories R (reserved) and T (reserved, can be function or type), PostgreSQL 15, plus
+# system_user (reserved from PostgreSQL 16), so a design deploys to any supported server.
 RESERVED_WORDS = frozenset(
     """
     all analyse analyze and any array as asc asymmetric both case cast check collate column
@@ -22,7 +23,7 @@ RESERVED_WORDS = frozenset(
     current_user default deferrable desc distinct do else end except false fetch for foreign from
     grant group having in initially intersect into lateral leading limit localtime localtimestamp
     not null offset on only or order placing primary references returning select session_user some
-    symmetric table then to trailing true union unique user using variadic when where window with
+    symmetric system_user table then to trailing true union unique user using variadic when where window with
     authorization binary collation concurrently cross current_schema freeze full ilike inner is
     isnull join left like natural notnull outer overlaps right similar tablesample verbose
     """.split()  # noqa: SIM905 - a word list reads best as text

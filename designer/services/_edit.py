@@ -10,7 +10,7 @@ from django.db import IntegrityError, models, transaction
 
 from designer.models import DataTable, Project, Role
 from designer.realtime import events
-from designer.schema.validation import cycle_message, find_required_cycle
+from designer.schema.validation import ACTIVE, DELETED, DEPRECATED, DRAFT, cycle_message, find_required_cycle
 
 from .permissions import require_role
 
@@ -29,11 +29,49 @@ def save(instance: models.Model, actor, **kwargs) -> None:
     instance.save(**kwargs)
 
 
-def touch(table: DataTable, actor) -> None:
-    """Bump the table's revision (conflict detection), record who changed it, tell the project's viewers."""
+def touch(table: DataTable, actor, *, schema_edit: bool = True) -> None:
+    """Bump the table's revision (conflict detection), record who changed it, tell the project's viewers.
+
+    Every schema write of a table ends here, so this is where seed 002's "Any → Draft: return to design mode
+    for modifications" happens (``schema_edit``; a lifecycle transition passes ``False``): an edited Active or
+    Deprecated table goes back to Draft (recorded in its history; the next deploy makes it Active again), and
+    an edit of a soft-deleted table is refused (the caller's transaction rolls the edit back).
+    """
+    reason = back_to_draft_for_edit(table) if schema_edit else None
     table.revision += 1
-    save(table, actor)
+    if reason:
+        table._change_reason = reason
+    try:
+        save(table, actor)
+    finally:
+        table.__dict__.pop("_change_reason", None)
     events.schema_changed(table.project_id, table=table, by=actor)
+
+
+def refuse_if_deleted(table: DataTable) -> None:
+    """A soft-deleted table takes no schema edit (``locks.guard_write`` asks before anything changes)."""
+    if table.status == DELETED:
+        raise ValidationError(
+            {
+                "status": [
+                    f"{table.table_name} is Deleted; restore it to Draft first (set its status to Draft), "
+                    "then change it."
+                ]
+            }
+        )
+
+
+def back_to_draft_for_edit(table: DataTable) -> str | None:
+    """Seed 002's lifecycle for a schema edit of ``table``: Deleted refuses it; Active/Deprecated → Draft.
+
+    Returns the history's change reason when the status moved, else None.
+    """
+    refuse_if_deleted(table)
+    if table.status in (ACTIVE, DEPRECATED):
+        reason = f"back to Draft: edited while {table.status.title()} (deploy to make it Active)"
+        table.status = DRAFT
+        return reason
+    return None
 
 
 # Maps our database constraint names to (form field, message template) for races the checks missed.

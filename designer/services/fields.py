@@ -160,6 +160,7 @@ def update_field(
     require_editor(table.project, actor)
     renamed_from = None
     guard_write(table, actor=actor, lock_token=lock_token, base_revision=base_revision)
+    before = _state(field)
     if field_name is not None and field_name != field.field_name:
         old = renamed_from = field.field_name
         field.field_name = _check_field_name(table, field_name, exclude_pk=field.pk)
@@ -202,8 +203,16 @@ def update_field(
         _follow_rename_in_checks(table, actor, renamed_from, field.field_name)
     if primary_key is False:
         _renumber_pk(table)
-    touch(table, actor)
+    touch(table, actor, schema_edit=_state(field) != before)  # an unchanged save keeps an Active table Active
     return field
+
+
+def _state(field: DataField) -> tuple:
+    config = dict(field.field_config or {})
+    return (
+        field.field_name, field.name, field.data_type, config, field.is_required, field.is_unique,
+        field.default_value, field.description, field.pk_position,
+    )  # fmt: skip
 
 
 def _follow_rename_in_checks(table: DataTable, actor, old: str, new: str) -> None:

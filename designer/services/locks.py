@@ -37,7 +37,7 @@ from designer.models import DataTable, Project, Role, TableLock
 from designer.models.lock import LockType
 from designer.realtime import events
 
-from ._edit import require_editor
+from ._edit import refuse_if_deleted, require_editor
 from .permissions import role_of
 
 RANK = {LockType.OPTIMISTIC: 0, LockType.PESSIMISTIC: 1, LockType.CRITICAL: 2}
@@ -337,7 +337,7 @@ def force_release(table: DataTable, *, actor, reason: str = "") -> TableLock:
     return lock
 
 
-def guard_write(table: DataTable, *, actor, lock_token, base_revision) -> DataTable:
+def guard_write(table: DataTable, *, actor, lock_token, base_revision, schema_edit: bool = True) -> DataTable:
     """The check in front of every schema write of ``table`` (run inside the write's transaction).
 
     Locks the table row (writes to one table are serialised), checks that ``lock_token`` is the caller's active,
@@ -346,11 +346,15 @@ def guard_write(table: DataTable, *, actor, lock_token, base_revision) -> DataTa
     between the check and the write. ``table`` is refreshed in place from the locked row. A write without token
     and revision inside :func:`holding` by its writer uses the writer's own lock; inside :func:`unattended` it is
     locked for its own transaction only (the row lock) and refused while someone else holds the table's lock.
+    ``schema_edit`` (all but lifecycle moves and deletes): a soft-deleted table refuses it up front (the move back
+    to Draft of an Active/Deprecated table happens in ``_edit.touch``).
     """
     project = table._state.fields_cache.get("project")  # keep the caller's project (and its role cache)
     table.refresh_from_db(from_queryset=DataTable.objects.select_for_update())
     if project is not None and project.pk == table.project_id:
         table.project = project
+    if schema_edit:
+        refuse_if_deleted(table)
     if lock_token is None and base_revision is None:
         if _held_by_script(table, actor) is not None:
             return table

@@ -95,6 +95,8 @@ def set_member(project: Project, *, actor, username: str, role: str) -> ProjectM
             _keep_an_owner(project, leaving=user)
         membership.role = role
         membership.save(update_fields=["role"])
+        if role != Role.OWNER:
+            _hand_over(project, leaving=user)
     return membership
 
 
@@ -107,9 +109,28 @@ def remove_member(project: Project, *, actor, username: str) -> None:
     if membership.role == Role.OWNER:
         _keep_an_owner(project, leaving=membership.user)
     membership.delete()
+    _hand_over(project, leaving=membership.user)
 
 
 def _keep_an_owner(project: Project, *, leaving) -> None:
     others = ProjectMembership.objects.filter(project=project, role=Role.OWNER).exclude(user=leaving)
     if not others.exists():
         raise ValidationError({"role": ["A project needs at least one owner. Make someone else owner first."]})
+
+
+def _hand_over(project: Project, *, leaving) -> None:
+    """``Project.owner`` names an owner member: when that user stops being one, the longest-standing remaining
+    owner takes over (``_keep_an_owner`` made sure there is one)."""
+    if project.owner_id != leaving.pk:
+        return
+    successor = (
+        ProjectMembership.objects.filter(project=project, role=Role.OWNER)
+        .exclude(user=leaving)
+        .order_by("created_at", "pk")
+        .select_related("user")
+        .first()
+    )
+    if successor is None:
+        raise ValidationError({"role": ["A project needs at least one owner. Make someone else owner first."]})
+    project.owner = successor.user
+    project.save(update_fields=["owner", "updated_at"])

@@ -313,6 +313,7 @@ def update_relationship(
 ) -> TableRelationship:
     require_editor(rel.project, actor)
     guard_write(rel.target_table, actor=actor, lock_token=lock_token, base_revision=base_revision)
+    before = (rel.relationship_name, dict(rel.cascade_config or {}))
     if relationship_name is not None and relationship_name != rel.relationship_name:
         rel.relationship_name = _check_name(rel.project, relationship_name, exclude_pk=rel.pk)
     config = dict(rel.cascade_config or {})
@@ -342,7 +343,7 @@ def update_relationship(
                 "on_update": config.get("on_update", "no_action"),
             }
             save(link, actor)
-    touch(rel.target_table, actor)
+    touch(rel.target_table, actor, schema_edit=before != (rel.relationship_name, rel.cascade_config))
     return rel
 
 

@@ -89,6 +89,7 @@ def update_table(
 ) -> DataTable:
     require_editor(table.project, actor)
     guard_write(table, actor=actor, lock_token=lock_token, base_revision=base_revision)
+    before = (table.table_name, table.name, table.description, table.pk_name)
     if table_name is not None and table_name != table.table_name:
         old = table.table_name
         table.table_name = _check_table_name(table.project, table_name, exclude_pk=table.pk)
@@ -102,8 +103,9 @@ def update_table(
         if pk_name:
             validate_identifier(pk_name, "pk_name", "Primary-key name")
         table.pk_name = pk_name
+    changed = before != (table.table_name, table.name, table.description, table.pk_name)
     with integrity_as_validation():
-        touch(table, actor)
+        touch(table, actor, schema_edit=changed)  # saving an unchanged form keeps an Active table Active
     return table
 
 
@@ -130,10 +132,10 @@ def transition_table(
 ) -> DataTable:
     """Move a table through its lifecycle exactly as seed 002 draws it (see ``check_transition``)."""
     require_editor(table.project, actor)
-    guard_write(table, actor=actor, lock_token=lock_token, base_revision=base_revision)
+    guard_write(table, actor=actor, lock_token=lock_token, base_revision=base_revision, schema_edit=False)
     check_transition(table.status, status, by_deploy=by_deploy)
     table.status = status
-    touch(table, actor)
+    touch(table, actor, schema_edit=False)
     return table
 
 
@@ -174,7 +176,7 @@ def delete_table(table: DataTable, *, actor, lock_token=None, base_revision=None
     the relationships that went with it, so the caller can tell the user.
     """
     require_editor(table.project, actor)
-    guard_write(table, actor=actor, lock_token=lock_token, base_revision=base_revision)
+    guard_write(table, actor=actor, lock_token=lock_token, base_revision=base_revision, schema_edit=False)
     refusal = hard_delete_refusal(table)
     if refusal:
         raise ValidationError({"status": [refusal]})
@@ -200,5 +202,7 @@ def _delete_table(table: DataTable, actor) -> list[str]:
     events.schema_changed(project_id, table=table, what="deleted", by=actor)
     for other in others:
         if DataTable.objects.filter(pk=other.pk).exists():
-            touch(other, actor)
+            # It loses its foreign key: a schema edit (back to Draft), except that a soft-deleted table keeps
+            # its status rather than blocking this delete.
+            touch(other, actor, schema_edit=other.status != "deleted")
     return removed

@@ -89,6 +89,36 @@ def test_status_transitions_follow_the_lifecycle(owner_client, shop, owner, lock
     assert orders.status == "deprecated"
 
 
+def test_editing_a_deployed_table_in_the_panel_returns_it_to_draft(owner_client, shop, owner, locked):
+    from designer.services import tables
+
+    orders = shop["orders"]
+    with locked([orders], owner):
+        tables.transition_table(orders, actor=owner, status="active", by_deploy=True)
+    response = post(owner_client, url(shop["project"], "tables", orders.pk, "fields/"), FIELD)
+    assert response.status_code == 200, response.content.decode()[:500]
+    orders.refresh_from_db()
+    assert orders.status == "draft"
+
+
+def test_a_deleted_table_refuses_edits_until_restored_to_draft(owner_client, shop, owner, locked):
+    from designer.services import tables
+
+    orders = shop["orders"]
+    with locked([orders], owner):
+        tables.transition_table(orders, actor=owner, status="active", by_deploy=True)
+        tables.transition_table(orders, actor=owner, status="deprecated")
+        tables.transition_table(orders, actor=owner, status="deleted")
+    response = post(owner_client, url(shop["project"], "tables", orders.pk, "fields/"), FIELD)
+    assert response.status_code == 422
+    assert "orders is Deleted; restore it to Draft first" in response.content.decode()
+    assert not DataField.objects.filter(table=orders, field_name="note").exists()
+    response = post(owner_client, url(shop["project"], "tables", orders.pk, "status"), {"status": "draft"})
+    assert response.status_code == 200
+    assert post(owner_client, url(shop["project"], "tables", orders.pk, "fields/"), FIELD).status_code == 200
+    assert DataField.objects.filter(table=orders, field_name="note").exists()
+
+
 def test_delete_table_removes_box_and_its_relationships(owner_client, shop):
     orders = shop["orders"]
     response = post(owner_client, url(shop["project"], "tables", orders.pk, "delete"), {})

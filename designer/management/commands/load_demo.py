@@ -10,12 +10,19 @@ class Command(BaseCommand):
     help = "Create the demo users (demo, alice, bob) and the DataInsight Pro project. DEBUG only."
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--if-empty", action="store_true", help="do nothing unless the database has no projects")
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="do nothing unless the database has no projects (and, outside DEBUG, do nothing)",
+        )
 
     def handle(self, *args, if_empty: bool = False, **options) -> None:
         from designer.models import Project
 
         if not settings.DEBUG:
+            if if_empty:  # `make run` with DEBUG=0: serve without a demo rather than abort
+                self.stdout.write("DEBUG is off: demo not loaded (it creates users whose password is their name).")
+                return
             raise CommandError("The demo is loaded only with DEBUG=1: it creates users whose password is their name.")
         if if_empty and Project.objects.exclude(name=DEMO_PROJECT).exists():
             self.stdout.write("Projects exist already; demo not loaded.")
