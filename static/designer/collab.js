@@ -51,9 +51,28 @@
   }
 
   /* --- locks ---------------------------------------------------------------------------------------- */
+  // Applying an event twice changes nothing (on connect, one may arrive in sync and again as an event): a copy
+  // of the lock we already know with an earlier expiry (a replayed, older lock.acquired) keeps the later one.
   function remember(ev) {
     ev.deadline = Date.now() + (ev.ttl || 0) * 1000;
+    var known = locks[ev.table_id];
+    if (known && known.holder === ev.holder && known.lock_type === ev.lock_type && known.expires_at && ev.expires_at &&
+        known.expires_at > ev.expires_at) ev.deadline = known.deadline;
     locks[ev.table_id] = ev;
+  }
+  // A lock whose release or expiry we never heard of (the socket was down) must not stay on screen as
+  // "frees in 0:00": a few seconds past its deadline it is dropped, and an open panel on that table tries to
+  // take it (the server answers who holds it if it is not free after all).
+  var STALE_MS = 5000;
+  function forgetStale() {
+    var now = Date.now(), gone = false, p = panel();
+    Object.keys(locks).forEach(function (id) {
+      if (held && held.tableId === id) return;  // ours: the heartbeat keeps it or finds it lost
+      if (locks[id].deadline + STALE_MS < now) { delete locks[id]; gone = true; }
+    });
+    if (!gone) return;
+    paintBadges();
+    if (p && !held && !locks[p.dataset.tableId]) acquire(p);
   }
   var SVGNS = "http://www.w3.org/2000/svg";
   function boxBadges() {  // one text.lock-badge per diagram box (boxes are redrawn by diagram.js)
@@ -109,7 +128,7 @@
       banner.className = "lock-banner";
     }
   }
-  setInterval(paintPanel, 1000);  // the countdown
+  setInterval(function () { forgetStale(); paintPanel(); }, 1000);  // the countdown
 
   function acquire(p) {
     if (p.dataset.canEdit !== "1" || p.dataset.acquiring === "1") return;
