@@ -81,6 +81,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "designer.middleware.LockErrorMiddleware",
+    "designer.realtime.middleware.TabOriginMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
 ]
 

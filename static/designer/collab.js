@@ -13,7 +13,11 @@
  *       until this browser holds the lock). Every htmx POST from the panel carries lock_token and
  *       base_revision; answers name the new revision in X-Table-Revision.
  * schema.changed from others redraws that table's box (window.tablewright.refresh) and re-fetches the open
- * panel when it shows that table.
+ * panel when it shows that table. "Others" means other tabs: every request of this tab carries its id in the
+ * X-Tablewright-Tab header (htmx requests and the posts here; #collab[data-tab] for other scripts), the
+ * server names it as the event's origin, and only the tab's own events are skipped (so the same user's other
+ * tab follows). An optimistic lock belongs to the tab that took it (only it knows the token): the same user's
+ * other tab shows the table read-only ("open in another tab of yours") and takes it once it is released.
  * Other components listen for DOM events on document: tw:lock (every lock.* event), tw:schema-changed,
  * tw:presence, tw:deploy.
  */
@@ -28,6 +32,9 @@
     htmx.config.responseHandling = [{code: "409|422|423", swap: true, error: false}].concat(htmx.config.responseHandling);
   }
   var me = root.dataset.user;
+  var tab = (window.crypto && crypto.randomUUID) ? crypto.randomUUID()
+    : Date.now().toString(36) + "-" + Math.random().toString(36).slice(2);
+  root.dataset.tab = tab;  // for other scripts' requests: #collab[data-tab]
   var locks = {};          // table id -> lock event payload + deadline (ms, local clock)
   var people = {};         // conn -> {user}
   var held = null;         // {tableId, token, timer, panel}
@@ -40,7 +47,7 @@
   function post(url, data) {
     var body = new URLSearchParams(data || {});
     return fetch(url, {method: "POST", body: body, credentials: "same-origin",
-                       headers: {"X-CSRFToken": csrf(), "Accept": "application/json"}})
+                       headers: {"X-CSRFToken": csrf(), "Accept": "application/json", "X-Tablewright-Tab": tab}})
       .then(function (r) { return r.json().catch(function () { return {}; }).then(function (j) { return {status: r.status, data: j}; }); });
   }
   function emit(name, detail) { document.dispatchEvent(new CustomEvent(name, {detail: detail})); }
@@ -117,8 +124,8 @@
       banner.className = "lock-banner mine";
     } else if (lock) {
       var left = (lock.deadline - Date.now()) / 1000;
-      banner.textContent = "Locked by " + lock.holder + " · read only · frees in " + fmt(left) +
-        (lock.reason ? " · " + lock.reason : "");
+      banner.textContent = (lock.holder === me ? "Open for editing in another tab of yours" : "Locked by " + lock.holder) +
+        " · read only · frees in " + fmt(left) + (lock.reason ? " · " + lock.reason : "");
       banner.className = "lock-banner locked";
     } else if (p.dataset.canEdit !== "1") {
       banner.textContent = "Read only: your role cannot change this project.";
@@ -130,10 +137,12 @@
   }
   setInterval(function () { forgetStale(); paintPanel(); }, 1000);  // the countdown
 
+  var lastToken = {};  // table id -> the token this tab last held there (proves a lock still is this tab's)
   function acquire(p) {
     if (p.dataset.canEdit !== "1" || p.dataset.acquiring === "1") return;
     p.dataset.acquiring = "1";
-    post(p.dataset.lockUrl).then(function (r) {
+    var mine = lastToken[p.dataset.tableId];
+    post(p.dataset.lockUrl, mine ? {lock_token: mine} : {}).then(function (r) {
       delete p.dataset.acquiring;
       if (!document.body.contains(p)) {           // closed while we waited: give it straight back
         if (r.status === 200) post(p.dataset.releaseUrl, {lock_token: r.data.token});
@@ -144,7 +153,9 @@
         hold(p, r.data);
       } else if (r.status === 423 && r.data.holder) {
         var ttl = r.data.expires_at ? (Date.parse(r.data.expires_at) - Date.now()) / 1000 : 0;
-        remember({event: "lock.acquired", table_id: p.dataset.tableId, holder: r.data.holder, ttl: ttl});
+        remember({event: "lock.acquired", table_id: p.dataset.tableId, holder: r.data.holder, ttl: ttl,
+                  expires_at: r.data.expires_at,
+                  lock_type: r.data.holder === me ? "optimistic" : undefined});  // mine elsewhere: another tab's
         setEditable(p, false);
       } else {
         setEditable(p, false);
@@ -155,6 +166,7 @@
   function hold(p, lock) {
     drop(false);
     var every = Math.max(5, Math.floor((lock.ttl || 120) / 3)) * 1000;
+    lastToken[p.dataset.tableId] = lock.token;
     held = {tableId: p.dataset.tableId, token: lock.token, panel: p,
             renewUrl: p.dataset.renewUrl, releaseUrl: p.dataset.releaseUrl,
             timer: setInterval(heartbeat, every)};
@@ -210,7 +222,7 @@
     } else {
       setEditable(p, false);
       var lock = locks[p.dataset.tableId];
-      if (!lock || lock.holder === me) acquire(p);
+      if (!lock || (lock.holder === me && (lock.lock_type !== "optimistic" || lastToken[p.dataset.tableId]))) acquire(p);
     }
     paintPanel();
   }
@@ -240,6 +252,7 @@
   });
   // Every write from the panel carries the lock token and the revision the panel shows.
   document.addEventListener("htmx:configRequest", function (e) {
+    e.detail.headers["X-Tablewright-Tab"] = tab;  // every htmx request names this tab (the origin of its events)
     var elt = e.detail.elt, p = elt && elt.closest && elt.closest("[data-lock-panel]");
     if (!p || e.detail.verb === "get") return;
     var params = e.detail.parameters, put = function (k, v) { if (params.set) params.set(k, v); else params[k] = v; };
@@ -289,7 +302,8 @@
   }
   function schemaChanged(ev) {
     emit("tw:schema-changed", ev);
-    if (ev.by === me) return;  // our own edits are redrawn by their HX-Trigger
+    if (ev.origin ? ev.origin === tab : (ev.what === "layout" && ev.by === me)) return;  // ours: redrawn by its HX-Trigger
+    // (an untagged layout change of mine is a box dragged here: diagram.js's own posts do not name the tab)
     queueRedraw(ev);
     if (ev.what === "created" || ev.what === "deleted" || ev.what === "replaced") {
       if (window.htmx) htmx.trigger(document.body, "tables-changed");
@@ -340,6 +354,8 @@
             lost("Your lock was broken by " + ev.by + (ev.why ? " (" + ev.why + ")" : "") + ". Nothing more can be saved here.");
           } else if (kind === "lock.expired") {
             lost("Your lock had expired (the page missed its heartbeat); it is taken again while the table is free.");
+          } else {
+            drop(false);  // released by another tab of mine (a shared pessimistic lock): take one of our own
           }
         }
         if (p2 && !held && !brokenFromMe && p2.dataset.tableId === ev.table_id) acquire(p2);  // free now: take it

@@ -166,3 +166,30 @@ async def test_sweeper_in_the_server_frees_an_expired_lock_and_says_so_once(
         task = sweeper._tasks.pop(id(asyncio.get_running_loop()), None)
         if task:
             task.cancel()
+
+
+async def test_schema_changed_names_the_tab_it_came_from_so_the_users_other_tab_refreshes(project, owner, open_socket):
+    """The page skips only the events its own tab caused (``origin``), not those of the same user's other tab."""
+    from django.test import Client
+    from django.urls import reverse
+
+    table = await sync_to_async(tables.create_table)(project, actor=owner, table_name="invoices")
+    _, ws = await open_socket(project, owner)
+
+    def edit_from_a_tab(tab: str) -> int:
+        client = Client()
+        client.force_login(owner)
+        token = client.post(reverse("designer:lock-acquire", args=[project.slug, table.pk])).json()["token"]
+        response = client.post(
+            reverse("designer:field-create", args=[project.slug, table.pk]),
+            {"field_name": "id", "data_type": "integer", "lock_token": token, "base_revision": 1},
+            headers={"HX-Request": "true", "X-Tablewright-Tab": tab},
+        )
+        return response.status_code
+
+    assert await sync_to_async(edit_from_a_tab)("tab-1") == 200
+    changed = await ws.receive_json_from(timeout=3)
+    while changed["event"] != "schema.changed":
+        changed = await ws.receive_json_from(timeout=3)
+    assert changed["table"] == "invoices" and changed["by"] == "olivia" and changed["origin"] == "tab-1"
+    await ws.disconnect()

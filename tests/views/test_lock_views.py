@@ -165,3 +165,32 @@ def test_a_relationship_is_edited_from_the_table_holding_the_foreign_key(shop, o
     assert 'aria-label="Relationship ' not in customers.content.decode()
     assert "edit it from orders" in customers.content.decode()
     assert 'aria-label="Relationship ' in orders.content.decode()
+
+
+def test_a_second_tab_of_the_same_user_stays_read_only_and_takes_the_lock_when_the_first_closes(shop, owner):
+    orders = shop["orders"]
+    first_tab, second_tab = _client(owner), _client(owner)
+    token = first_tab.post(_url("lock-acquire", orders)).json()["token"]
+    refused = second_tab.post(_url("lock-acquire", orders))
+    assert refused.status_code == 423 and refused.json()["holder"] == "olivia"
+    assert "open for editing in another tab or window of yours" in refused.json()["error"]
+    # the tab that holds it renews it by asking again with its token (e.g. after a reload of the panel)
+    assert first_tab.post(_url("lock-acquire", orders), {"lock_token": token}).json()["token"] == token
+    # closing the first tab releases only its own lock; the second tab then takes a lock of its own
+    assert first_tab.post(_url("lock-release", orders), {"lock_token": token}).json() == {"released": True}
+    mine = second_tab.post(_url("lock-acquire", orders))
+    assert mine.status_code == 200 and mine.json()["token"] != token
+    # ... and the first tab's late heartbeat or second release cannot take it from the second tab
+    assert first_tab.post(_url("lock-release", orders), {"lock_token": token}).json() == {"released": False}
+    assert first_tab.post(_url("lock-renew", orders), {"lock_token": token}).status_code == 423
+    assert str(locks.active_lock(orders).lock_token) == mine.json()["token"]
+
+
+def test_every_tab_of_the_holder_shares_a_pessimistic_lock(shop, owner):
+    orders = shop["orders"]
+    first_tab, second_tab = _client(owner), _client(owner)
+    taken = first_tab.post(_url("lock-acquire", orders), {"lock_type": "pessimistic", "reason": "splitting it"})
+    assert taken.status_code == 200 and taken.json()["lock_type"] == "pessimistic"
+    again = second_tab.post(_url("lock-acquire", orders))
+    assert again.status_code == 200 and again.json()["token"] == taken.json()["token"]
+    assert again.json()["lock_type"] == "pessimistic"
