@@ -126,6 +126,28 @@ def test_an_expired_lock_is_freed_once_and_the_table_can_be_taken(project, owner
 
 
 @pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_expire_locks_loop_survives_a_database_error_and_frees_the_lock_next_sweep(project, owner, caplog):
+    import psycopg
+    from django.core.management import call_command
+
+    table = tables.create_table(project, actor=owner, table_name="invoices")
+    lock = locks.acquire(table, actor=owner)
+    _expire_now(lock)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    dsn = connection.get_connection_params()
+    dsn.pop("cursor_factory", None), dsn.pop("context", None), dsn.pop("prepare_threshold", None)
+    with psycopg.connect(**dsn, autocommit=True) as other:  # the database drops the command's connection
+        other.execute("SELECT pg_terminate_backend(%s)", [pid])
+    call_command("expire_locks", "--loop", "--interval", "0.05", "--sweeps", "3")
+    assert "lock expiry sweep failed" in caplog.text  # the first sweep failed, was logged, and the loop went on
+    lock.refresh_from_db()
+    assert lock.release_reason == "expired"
+
+
+@pytest.mark.postgres
 def test_acquire_claims_an_expired_lock_nobody_swept(project, owner, editor, django_capture_on_commit_callbacks):
     table = tables.create_table(project, actor=owner, table_name="invoices")
     lock = locks.acquire(table, actor=owner)
