@@ -412,6 +412,26 @@ def refuse_if_locked_by_others(tables: Iterable[DataTable], actor, *, also: bool
             raise TableLocked(lock.table, lock, message)
 
 
+def refuse_layout_during_deploy(tables: Iterable[DataTable]) -> None:
+    """Layout writes (moving boxes, auto-arrange, group moves) take no lock — layout is not schema — but they must
+    not move a table while a deploy's ``critical`` lock holds it: :class:`TableLocked` (423) naming the deploy."""
+    lock = (
+        TableLock.objects.select_related("user", "table")
+        .filter(
+            table__in=list(tables), lock_type=LockType.CRITICAL, released_at__isnull=True, expires_at__gt=timezone.now()
+        )
+        .order_by("locked_at")
+        .first()
+    )
+    if lock is not None:
+        raise TableLocked(
+            lock.table,
+            lock,
+            f"{lock.table.table_name} is being deployed ({lock.reason or 'deploy'} by {lock.user.get_username()}, "
+            f"critical lock until {_when(lock.expires_at)}); it can be moved again once the deploy has finished.",
+        )
+
+
 def refuse_if_project_locked(project: Project, actor) -> None:
     """For writes that replace the whole design (import into a project, version restore)."""
     refuse_if_locked_by_others(DataTable.objects.filter(project=project), actor)

@@ -523,3 +523,32 @@ async def test_viewers_hear_of_a_write_only_once_its_transaction_commits(shop, o
     after = (await asyncio.wait_for(receiving, 3))["event"]
     assert after["event"] == "schema.changed" and after["table"] == "orders"
     await layer.group_discard(events.project_group(shop["project"].pk), viewer)
+
+
+# --- layout during a deploy ----------------------------------------------------------------------
+
+
+@pytest.mark.postgres
+def test_moving_boxes_needs_no_lock_but_waits_for_a_deploy_holding_the_table(shop, owner, editor, make_user):
+    from designer.services import layout
+
+    orders, customers = shop["orders"], shop["customers"]
+    locks.acquire(orders, actor=editor)  # someone editing its columns: moving the box is still fine
+    tables.move_table(orders, actor=owner, x=300, y=40)
+    deployer = make_user("sam", staff=True)
+    locks.force_release(orders, actor=owner)
+    locks.acquire(orders, actor=deployer, lock_type="critical", reason="Deploy")
+    group = layout.create_group(shop["project"], actor=owner, name="sales", table_ids=[orders.pk, customers.pk])
+    where = {t.pk: (t.position_x, t.position_y) for t in DataTable.objects.filter(project=shop["project"])}
+
+    with pytest.raises(TableLocked) as info:
+        tables.move_table(orders, actor=owner, x=0, y=0)
+    assert info.value.status == 423 and info.value.holder == "sam"
+    assert info.value.message.startswith("orders is being deployed (Deploy by sam, critical lock until ")
+    with pytest.raises(TableLocked, match="orders is being deployed"):
+        layout.move_group(group, actor=owner, dx=50, dy=50)
+    DataTable.objects.filter(pk=orders.pk).update(position_x=9999, position_y=9999)  # auto-arrange would move it
+    with pytest.raises(TableLocked, match="orders is being deployed"):
+        layout.auto_arrange(shop["project"], actor=owner)
+    assert DataTable.objects.get(pk=customers.pk).position_x == where[customers.pk][0]  # nothing moved at all
+    tables.move_table(customers, actor=owner, x=10, y=10)  # a table the deploy does not hold moves freely

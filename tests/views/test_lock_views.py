@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from designer.models import TableLock
+from designer.models import DataTable, TableLock
 from designer.services import locks
 
 pytestmark = pytest.mark.postgres
@@ -194,3 +194,17 @@ def test_every_tab_of_the_holder_shares_a_pessimistic_lock(shop, owner):
     again = second_tab.post(_url("lock-acquire", orders))
     assert again.status_code == 200 and again.json()["token"] == taken.json()["token"]
     assert again.json()["lock_type"] == "pessimistic"
+
+
+def test_dragging_a_box_a_deploy_holds_is_423_naming_the_deploy(shop, owner, make_user):
+    orders = shop["orders"]
+    locks.acquire(orders, actor=make_user("sam", staff=True), lock_type="critical", reason="Deploy")
+    refused = _client(owner).post(_url("table-move", orders), {"x": 10, "y": 20})
+    assert refused.status_code == 423
+    assert refused.content.decode().startswith("orders is being deployed (Deploy by sam, critical lock until ")
+    DataTable.objects.filter(pk=orders.pk).update(position_x=9999, position_y=9999)  # Auto-arrange would move it
+    arranged = _client(owner).post(
+        reverse("designer:arrange", args=[orders.project.slug]), headers={"HX-Request": "true"}
+    )
+    assert arranged.status_code == 423 and "orders is being deployed" in arranged.content.decode()
+    assert arranged["HX-Retarget"] == "#panel-alert"
