@@ -9,7 +9,9 @@
  *       [data-force-url][data-refresh-url][data-can-edit][data-can-force]
  *       the open table panel (#table-panel): takes an optimistic lock when free, heartbeats it, releases it
  *       when the panel closes ([data-panel-close]) or is replaced by another table, the page is left or the
- *       tab is closed (sendBeacon). Inside: [data-lock-banner], #lock-errors, fieldset.panel-body (disabled
+ *       tab is closed (sendBeacon) — an optimistic lock only: a pessimistic one ("Lock for restructuring",
+ *       [data-lock-restructure] with a reason; [data-lock-release] gives it back) stays until released or
+ *       expired. Inside: [data-lock-banner], #lock-errors, fieldset.panel-body (disabled
  *       until this browser holds the lock). Every htmx POST from the panel carries lock_token and
  *       base_revision; answers name the new revision in X-Table-Revision.
  * schema.changed from others redraws that table's box (window.tablewright.refresh) and re-fetches the open
@@ -95,6 +97,9 @@
       box.appendChild(t);
     });
   }
+  function kindOf(lock) {  // how others see what the lock is for
+    return lock.lock_type === "pessimistic" ? "restructuring" : lock.lock_type === "critical" ? "deploy" : "";
+  }
   function paintBadges() {
     boxBadges();
     document.querySelectorAll("[data-lock-badge]").forEach(function (badge) {
@@ -102,7 +107,8 @@
       badge.classList.toggle("locked", !!lock);
       badge.classList.toggle("mine", !!lock && lock.holder === me);
       if (lock) badge.dataset.holder = lock.holder; else delete badge.dataset.holder;
-      badge.textContent = lock ? (lock.holder === me ? "Editing (you)" : "Locked by " + lock.holder) : "";
+      badge.textContent = !lock ? "" : lock.holder === me ? "Editing (you)"
+        : "Locked by " + lock.holder + (kindOf(lock) ? " (" + kindOf(lock) + ")" : "");
     });
   }
   function panel() { return document.querySelector("[data-lock-panel]"); }
@@ -119,12 +125,21 @@
     var id = p.dataset.tableId, lock = locks[id];
     var force = p.querySelector("[data-lock-force]");
     if (force) force.hidden = !(lock && lock.holder !== me && p.dataset.canForce === "1" && !(held && held.tableId === id));
-    if (held && held.tableId === id) {
+    var mineHere = !!(held && held.tableId === id);
+    var restructure = p.querySelector("[data-lock-restructure]"), giveBack = p.querySelector("[data-lock-release]");
+    if (restructure) restructure.hidden = !(mineHere && held.lockType === "optimistic");
+    if (giveBack) giveBack.hidden = !(mineHere && held.lockType === "pessimistic");
+    if (mineHere && held.lockType === "pessimistic") {
+      banner.textContent = "You are editing this table under a restructuring lock" + (lock && lock.reason ? " (" + lock.reason + ")" : "") +
+        ". It stays when you close the panel" + (lock ? " · frees in " + fmt((lock.deadline - Date.now()) / 1000) : "") + ".";
+      banner.className = "lock-banner mine";
+    } else if (mineHere) {
       banner.textContent = "You are editing this table. Others see it as locked by you.";
       banner.className = "lock-banner mine";
     } else if (lock) {
       var left = (lock.deadline - Date.now()) / 1000;
       banner.textContent = (lock.holder === me ? "Open for editing in another tab of yours" : "Locked by " + lock.holder) +
+        (kindOf(lock) === "restructuring" ? " for restructuring" : kindOf(lock) === "deploy" ? " for a deploy" : "") +
         " · read only · frees in " + fmt(left) + (lock.reason ? " · " + lock.reason : "");
       banner.className = "lock-banner locked";
     } else if (p.dataset.canEdit !== "1") {
@@ -167,7 +182,7 @@
     drop(false);
     var every = Math.max(5, Math.floor((lock.ttl || 120) / 3)) * 1000;
     lastToken[p.dataset.tableId] = lock.token;
-    held = {tableId: p.dataset.tableId, token: lock.token, panel: p,
+    held = {tableId: p.dataset.tableId, token: lock.token, panel: p, lockType: lock.lock_type || "optimistic",
             renewUrl: p.dataset.renewUrl, releaseUrl: p.dataset.releaseUrl,
             timer: setInterval(heartbeat, every)};
     setEditable(p, true, lock.token);
@@ -196,10 +211,10 @@
     }
     paintBadges(); paintPanel();
   }
-  function drop(release) {
+  function drop(release) {  // release: give back an optimistic lock (a pessimistic one stays until released)
     if (!held) return;
     clearInterval(held.timer);
-    if (release) {
+    if (release && held.lockType === "optimistic") {
       var data = new FormData();
       data.append("lock_token", held.token);
       data.append("csrfmiddlewaretoken", csrf());
@@ -248,6 +263,42 @@
       } else if (r.status !== 200) {
         lost((r.data.errors && r.data.errors.lock && r.data.errors.lock[0]) || "Could not break the lock.");
       }
+    });
+  });
+  // "Lock for restructuring": a pessimistic lock with a reason (refused with the reason beside the input).
+  document.addEventListener("submit", function (e) {
+    var form = e.target.closest && e.target.closest("[data-lock-restructure]");
+    if (!form) return;
+    e.preventDefault();
+    var p = form.closest("[data-lock-panel]"), input = form.elements.reason;
+    var error = form.querySelector("[data-lock-reason-error]");
+    var data = {lock_type: "pessimistic", reason: input.value};
+    if (held && held.tableId === p.dataset.tableId) data.lock_token = held.token;
+    post(p.dataset.lockUrl, data).then(function (r) {
+      if (!document.body.contains(p)) return;
+      if (r.status === 200) {
+        error.textContent = ""; input.removeAttribute("aria-invalid"); input.value = "";
+        remember(r.data);
+        hold(p, r.data);
+      } else if (r.status === 422) {
+        var errors = r.data.errors || {};
+        error.textContent = (errors.reason || errors.lock_type || ["This lock was refused."])[0];
+        input.setAttribute("aria-invalid", "true");
+      } else {
+        lost(r.data.error || "The table could not be locked.");
+      }
+      paintBadges(); paintPanel();
+    });
+  });
+  document.addEventListener("click", function (e) {
+    var btn = e.target.closest("[data-lock-release]");
+    if (!btn) return;
+    var p = btn.closest("[data-lock-panel]"), h = held;
+    if (!h || h.tableId !== p.dataset.tableId) return;
+    post(h.releaseUrl, {lock_token: h.token}).then(function () {
+      if (held === h) { drop(false); delete locks[p.dataset.tableId]; }
+      if (document.body.contains(p) && !held) acquire(p);  // go on editing under a short (optimistic) lock
+      paintBadges(); paintPanel();
     });
   });
   // Every write from the panel carries the lock token and the revision the panel shows.

@@ -77,6 +77,30 @@ def test_alice_and_bob_see_each_others_locks_and_edits_live(
         expect(banner).not_to_have_text(first, timeout=3000)  # the countdown moves
         expect(_field_name(b)).to_be_disabled()
 
+        # alice locks it for restructuring: a reason is required (said beside the input), bob sees what it is for
+        restructure = a.get_by_role("form", name="Lock for restructuring")
+        restructure.get_by_role("button", name="Lock for restructuring").click()
+        expect(restructure).to_contain_text("Say why you lock this table", timeout=LIVE)
+        restructure.get_by_label("Reason").fill("splitting it")
+        restructure.get_by_role("button", name="Lock for restructuring").click()
+        expect(a.locator("[data-lock-banner]")).to_contain_text("restructuring lock (splitting it)", timeout=LIVE)
+        expect(banner).to_contain_text("Locked by alice for restructuring", timeout=LIVE)
+        expect(banner).to_contain_text("splitting it")
+        expect(bob_badge).to_have_text("Locked by alice (restructuring)")
+        # closing her panel keeps a restructuring lock (only an editor's short lock goes back on close)
+        a.locator("#table-panel [data-panel-close]").click()
+        a.wait_for_timeout(1000)
+        expect(bob_badge).to_have_text("Locked by alice (restructuring)")
+        expect(_field_name(b)).to_be_disabled()
+        b.locator("#table-panel [data-panel-close]").click()
+        # she gives it back explicitly from the panel and goes on editing under a short lock
+        _open_table(a, "orders")
+        a.get_by_role("button", name="Release lock").click()
+        expect(a.locator("[data-lock-banner]")).to_contain_text("You are editing this table.", timeout=LIVE)
+        expect(bob_badge).to_have_text("Locked by alice", timeout=LIVE)
+        _open_table(b, "orders")
+        expect(banner).to_contain_text("Locked by alice · read only", timeout=LIVE)
+
         # alice closes her panel: bob sees the table free and his panel becomes editable
         a.locator("#table-panel [data-panel-close]").click()
         expect(bob_badge).not_to_have_text("Locked by alice", timeout=LIVE)

@@ -208,3 +208,27 @@ def test_dragging_a_box_a_deploy_holds_is_423_naming_the_deploy(shop, owner, mak
     )
     assert arranged.status_code == 423 and "orders is being deployed" in arranged.content.decode()
     assert arranged["HX-Retarget"] == "#panel-alert"
+
+
+def test_locking_for_restructuring_needs_a_reason_beside_the_input_and_upgrades_the_lock(shop, owner, editor):
+    orders = shop["orders"]
+    panel = _client(owner).get(reverse("designer:table", args=[orders.project.slug, orders.pk])).content.decode()
+    assert 'aria-label="Lock for restructuring"' in panel and '<label for="lock-reason">Reason</label>' in panel
+    assert ">Lock for restructuring</button>" in panel and ">Release lock</button>" in panel
+    client = _client(owner)
+    token = client.post(_url("lock-acquire", orders)).json()["token"]
+    missing = client.post(
+        _url("lock-acquire", orders), {"lock_type": "pessimistic", "reason": " ", "lock_token": token}
+    )
+    assert missing.status_code == 422
+    assert missing.json()["errors"]["reason"] == [
+        "Say why you lock this table for a long time (for example: 'splitting it')."
+    ]
+    assert locks.active_lock(orders).lock_type == "optimistic"
+    upgraded = client.post(
+        _url("lock-acquire", orders), {"lock_type": "pessimistic", "reason": "splitting it", "lock_token": token}
+    )
+    assert upgraded.status_code == 200 and upgraded.json()["token"] == token
+    assert upgraded.json()["lock_type"] == "pessimistic" and upgraded.json()["ttl"] > 1700
+    theirs = _client(editor).post(_url("lock-acquire", orders))
+    assert theirs.status_code == 423 and theirs.json()["holder"] == "olivia"
