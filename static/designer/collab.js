@@ -41,6 +41,7 @@
   var people = {};         // conn -> {user}
   var held = null;         // {tableId, token, timer, panel}
   var socket = null, retry = 500, pinger = null;
+  var leaving = false;     // the page is going away: take no lock any more
 
   function csrf() {
     try { return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"] || ""; }
@@ -154,13 +155,13 @@
 
   var lastToken = {};  // table id -> the token this tab last held there (proves a lock still is this tab's)
   function acquire(p) {
-    if (p.dataset.canEdit !== "1" || p.dataset.acquiring === "1") return;
+    if (leaving || p.dataset.canEdit !== "1" || p.dataset.acquiring === "1") return;
     p.dataset.acquiring = "1";
     var mine = lastToken[p.dataset.tableId];
     post(p.dataset.lockUrl, mine ? {lock_token: mine} : {}).then(function (r) {
       delete p.dataset.acquiring;
       if (!document.body.contains(p)) {           // closed while we waited: give it straight back
-        if (r.status === 200) post(p.dataset.releaseUrl, {lock_token: r.data.token});
+        if (r.status === 200 && r.data.lock_type === "optimistic") post(p.dataset.releaseUrl, {lock_token: r.data.token});
         return;
       }
       if (r.status === 200) {
@@ -324,7 +325,10 @@
     }
   });
   document.addEventListener("htmx:afterSettle", adopt);
-  window.addEventListener("pagehide", function () { drop(true); });
+  // Leaving: give the lock back and take none any more (the socket may still deliver that very release, and a
+  // closing tab must not grab the table again). Back from the bfcache: carry on.
+  window.addEventListener("pagehide", function () { leaving = true; drop(true); });
+  window.addEventListener("pageshow", function (e) { if (e.persisted) { leaving = false; adopt(); } });
 
   /* --- refresh after someone else's change ------------------------------------------------------------ */
   var redraw = null;  // {tables: Set, removed: Set, full: bool}, flushed shortly after the first event

@@ -76,6 +76,8 @@ def test_alice_and_bob_see_each_others_locks_and_edits_live(
         first = banner.text_content()
         expect(banner).not_to_have_text(first, timeout=3000)  # the countdown moves
         expect(_field_name(b)).to_be_disabled()
+        expect(b.get_by_role("button", name="Break lock")).to_be_hidden()  # bob is no owner
+        expect(a.get_by_role("button", name="Release lock")).to_be_hidden()  # alice's lock goes back on close
 
         # alice locks it for restructuring: a reason is required (said beside the input), bob sees what it is for
         restructure = a.get_by_role("form", name="Lock for restructuring")
@@ -134,3 +136,44 @@ def test_alice_and_bob_see_each_others_locks_and_edits_live(
         bob_context.close()
 
     assert list(orders.fields.order_by("sort_order").values_list("field_name", flat=True)) == ["id", "note"]
+
+
+def test_one_person_in_two_tabs_sees_their_own_edits_and_keeps_working_when_one_tab_closes(
+    page, browser_context, live_server_url, login, locked
+):
+    alice = login("alice")
+    project = projects.create_project(actor=alice, name="Two tabs")
+    orders = tables.create_table(project, actor=alice, table_name="orders")
+    with locked([orders], alice):
+        fields.create_field(orders, actor=alice, field_name="id", data_type="integer", primary_key=True)
+    first = _open_designer(page, live_server_url, project.slug)
+    second = browser_context.new_page()
+    second_errors: list[str] = []
+    second.on("pageerror", lambda exc: second_errors.append(str(exc)))
+    _open_designer(second, live_server_url, project.slug)
+
+    # the first tab edits orders; the second shows it read-only, as open in another tab of hers
+    _open_table(first, "orders")
+    expect(first.locator("[data-lock-banner]")).to_contain_text("You are editing", timeout=LIVE)
+    _open_table(second, "orders")
+    expect(second.locator("[data-lock-banner]")).to_contain_text(
+        "Open for editing in another tab of yours", timeout=LIVE
+    )
+    expect(_field_name(second)).to_be_disabled()
+
+    # her edit in the first tab redraws the second tab's diagram and panel (it is not skipped as "her own")
+    _field_name(first).fill("note")
+    first.get_by_role("form", name="Add field").get_by_role("button", name="Add field").click()
+    first.locator('#fields-section li[data-field="note"]').wait_for()
+    expect(second.locator('#canvas g[data-table="orders"]')).to_contain_text("note", timeout=LIVE)
+    expect(second.locator('#fields-section li[data-field="note"]')).to_be_visible(timeout=LIVE)
+
+    # closing the first tab gives its lock back; the second tab takes it and goes on editing
+    first.close(run_before_unload=True)
+    expect(second.locator("[data-lock-banner]")).to_contain_text("You are editing", timeout=LIVE)
+    expect(_field_name(second)).to_be_enabled(timeout=LIVE)
+    _field_name(second).fill("memo")
+    second.get_by_role("form", name="Add field").get_by_role("button", name="Add field").click()
+    second.locator('#fields-section li[data-field="memo"]').wait_for()
+    assert page.js_errors == [] and second_errors == []
+    assert list(orders.fields.order_by("sort_order").values_list("field_name", flat=True)) == ["id", "note", "memo"]
