@@ -164,6 +164,7 @@
         if (r.status === 200 && r.data.lock_type === "optimistic") post(p.dataset.releaseUrl, {lock_token: r.data.token});
         return;
       }
+      if (held && held.tableId === p.dataset.tableId) return;  // taken meanwhile (Break lock takes it too)
       if (r.status === 200) {
         remember(r.data);
         hold(p, r.data);
@@ -413,7 +414,8 @@
             drop(false);  // released by another tab of mine (a shared pessimistic lock): take one of our own
           }
         }
-        if (p2 && !held && !brokenFromMe && p2.dataset.tableId === ev.table_id) acquire(p2);  // free now: take it
+        var breakingIt = kind === "lock.forced" && ev.by === me;  // this tab's Break lock takes it in the same step
+        if (p2 && !held && !brokenFromMe && !breakingIt && p2.dataset.tableId === ev.table_id) acquire(p2);  // free now: take it
       }
       emit("tw:lock", ev);
       paintBadges(); paintPanel();

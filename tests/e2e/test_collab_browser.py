@@ -124,6 +124,7 @@ def test_alice_and_bob_see_each_others_locks_and_edits_live(
         expect(b.locator("#lock-errors")).to_contain_text("Your lock was broken by alice", timeout=LIVE)
         expect(_field_name(b)).to_be_disabled()
         expect(a.locator("[data-lock-banner]")).to_contain_text("You are editing", timeout=LIVE)
+        expect(_field_name(a)).to_be_enabled()
         expect(banner).to_contain_text("Locked by alice", timeout=LIVE)
 
         # alice closes her tab: the lock is given back (sendBeacon) and bob's open panel takes it
