@@ -40,6 +40,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from designer.models import DataTable, Project, Role, TableLock
@@ -418,7 +419,10 @@ def refuse_layout_during_deploy(tables: Iterable[DataTable]) -> None:
     lock = (
         TableLock.objects.select_related("user", "table")
         .filter(
-            table__in=list(tables), lock_type=LockType.CRITICAL, released_at__isnull=True, expires_at__gt=timezone.now()
+            table__in=tables if isinstance(tables, QuerySet) else list(tables),
+            lock_type=LockType.CRITICAL,
+            released_at__isnull=True,
+            expires_at__gt=timezone.now(),
         )
         .order_by("locked_at")
         .first()
