@@ -14,11 +14,15 @@ from django.conf import settings  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
 from designer.realtime.routing import websocket_urlpatterns  # noqa: E402
+from designer.realtime.sweeper import SweepInProcess  # noqa: E402
 
-application = ProtocolTypeRouter(
-    {
-        # Static files are served by the app itself (vendored, small); set SERVE_STATIC=0 behind a proxy.
-        "http": ASGIStaticFilesHandler(django_asgi_app) if settings.SERVE_STATIC else django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
-    }
+# The lock-expiry sweep starts with the process's first request, HTTP or websocket (LOCK_SWEEP_IN_ASGI).
+application = SweepInProcess(
+    ProtocolTypeRouter(
+        {
+            # Static files are served by the app itself (vendored, small); set SERVE_STATIC=0 behind a proxy.
+            "http": ASGIStaticFilesHandler(django_asgi_app) if settings.SERVE_STATIC else django_asgi_app,
+            "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        }
+    )
 )

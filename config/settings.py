@@ -82,6 +82,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "designer.middleware.LockErrorMiddleware",
+    "designer.realtime.middleware.TabOriginMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
 ]
 

@@ -129,15 +129,23 @@ class Browserless:
     def cookie(self) -> str:
         return f"sessionid={self.session}; csrftoken={self.csrf}"
 
-    def post(self, url: str, data: dict | None = None) -> tuple[int, dict]:
+    def post(self, url: str, data: dict | None = None, headers: dict | None = None) -> tuple[int, dict]:
+        """POST a form; the answer as JSON, or ``{"html": text}`` when it is not JSON (an htmx fragment)."""
         request = urllib.request.Request(
             url,
             data=urllib.parse.urlencode(data or {}).encode(),
-            headers={"Cookie": self.cookie, "X-CSRFToken": self.csrf},
+            headers={"Cookie": self.cookie, "X-CSRFToken": self.csrf, **(headers or {})},
             method="POST",
         )
         try:
             with urllib.request.urlopen(request, timeout=10) as response:
-                return response.status, json.loads(response.read() or b"{}")
+                return response.status, _body(response.read())
         except urllib.error.HTTPError as exc:
-            return exc.code, json.loads(exc.read() or b"{}")
+            return exc.code, _body(exc.read())
+
+
+def _body(raw: bytes) -> dict:
+    try:
+        return json.loads(raw or b"{}")
+    except ValueError:
+        return {"html": raw.decode(errors="replace")}

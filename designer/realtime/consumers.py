@@ -11,32 +11,35 @@ from __future__ import annotations
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
-from django.conf import settings
 from django.utils import timezone
 
 from designer.models import Presence, Project, TableLock
 from designer.services.permissions import role_of
 
-from . import events, sweeper
+from . import events
 
 #: Close codes the browser can tell apart (4000-4999 are the application's).
 NOT_LOGGED_IN, NOT_A_MEMBER = 4401, 4403
 
 
-def _join(project_id, user) -> tuple[Presence, list[TableLock], list[Presence]] | None:
-    """Record the socket's presence if ``user`` is a member; the project's active locks and presence."""
+def _join(project_id, user) -> Presence | None:
+    """Record the socket's presence if ``user`` is a member of the project (None when not)."""
     project = Project.objects.filter(pk=project_id).first()
     if project is None or role_of(project, user) is None:
         return None
+    return Presence.objects.create(project=project, user=user, seen_at=timezone.now())
+
+
+def _snapshot(project_id) -> tuple[list[TableLock], list[Presence]]:
+    """The project's active locks and who is here: read only once the socket is in the group (see connect)."""
     now = timezone.now()
-    mine = Presence.objects.create(project=project, user=user, seen_at=now)
     active = list(
         TableLock.objects.select_related("user", "table").filter(
-            table__project=project, released_at__isnull=True, expires_at__gt=now
+            table__project_id=project_id, released_at__isnull=True, expires_at__gt=now
         )
     )
-    here = list(Presence.objects.select_related("user").filter(project=project).order_by("connected_at"))
-    return mine, active, here
+    here = list(Presence.objects.select_related("user").filter(project_id=project_id).order_by("connected_at"))
+    return active, here
 
 
 def _leave(conn) -> None:
@@ -56,21 +59,23 @@ class ProjectConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=NOT_LOGGED_IN)
             return
         project_id = self.scope["url_route"]["kwargs"]["project_id"]
-        joined = await database_sync_to_async(_join)(project_id, user)
-        if joined is None:
+        mine = await database_sync_to_async(_join)(project_id, user)
+        if mine is None:
             await self.close(code=NOT_A_MEMBER)
             return
-        mine, active, here = joined
         self.user, self.conn = user, mine.pk
         self.group = events.project_group(project_id)
+        # Join the group first, then read the snapshot: an event committed after the read is then delivered
+        # (after ``sync``: messages wait until connect returns), one committed before it is in the snapshot.
+        # One committed in between may arrive twice (in the snapshot and as an event); the browser applies
+        # events idempotently, so that is harmless, unlike a missed ``lock.released``.
         await self.channel_layer.group_add(self.group, self.channel_name)
+        active, here = await database_sync_to_async(_snapshot)(project_id)
         await self.accept()
         await self.send_json(events.sync(active, here))
         await self.channel_layer.group_send(
             self.group, events.message(events.presence("joined", user=user, conn=self.conn))
         )
-        if getattr(settings, "LOCK_SWEEP_IN_ASGI", True):
-            sweeper.ensure_running()
 
     async def disconnect(self, code: int) -> None:
         if self.group is None:

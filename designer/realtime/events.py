@@ -12,6 +12,10 @@ One group per project. Every event is a JSON object with an ``event`` key:
   ``presence`` (presence.joined payloads of the open sockets, its own included).
 - ``deploy.*``: ``deploy.progress|finished`` with whatever the deploy service reports.
 
+Every broadcast also carries ``origin``: the id of the browser tab whose request caused it (the page sends it as
+the ``X-Tablewright-Tab`` header, :class:`designer.realtime.middleware.TabOriginMiddleware` keeps it for the
+request), or null. A tab skips the ``schema.changed`` it caused itself — not those of the same user's other tabs.
+
 Broadcasts from sync code go out after the surrounding transaction commits (``transaction.on_commit``), through
 ``channel_layer.group_send``: ``async_to_sync`` for the in-memory layer, one warm event-loop thread per process
 for Redis (see ``_Sender``). A broken channel layer is logged, never fails the write.
@@ -23,8 +27,10 @@ import asyncio
 import json
 import logging
 import os
+import re
 import threading
 import uuid
+from contextvars import ContextVar
 from datetime import datetime
 
 from asgiref.sync import async_to_sync
@@ -118,8 +124,20 @@ def send_now(project_id, event: dict) -> None:
         log.exception("broadcast of %s to %s failed", event.get("event"), group)
 
 
+#: The browser tab the current request comes from (``X-Tablewright-Tab``), set by ``TabOriginMiddleware``.
+TAB_HEADER = "X-Tablewright-Tab"
+origin: ContextVar[str | None] = ContextVar("tablewright_origin", default=None)
+_TAB_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+def clean_tab(value: str | None) -> str | None:
+    """A tab id as the page sends it (letters, digits, ``-``, ``_``; at most 64), else None."""
+    return value if value and _TAB_ID.match(value) else None
+
+
 def broadcast(project_id, event: dict) -> None:
     """Send ``event`` to everyone watching the project, once the current transaction has committed."""
+    event.setdefault("origin", origin.get())
     transaction.on_commit(lambda: send_now(project_id, event))
 
 

@@ -1,5 +1,9 @@
 """Lock expiry inside the ASGI process: one asyncio task per server process and event loop.
 
+It starts when the process handles its first request of any kind (HTTP or websocket, :class:`SweepInProcess`
+wraps the whole ASGI app in ``config/asgi.py``), so locks taken over plain HTTP expire even when no websocket
+was ever opened. ``LOCK_SWEEP_IN_ASGI=0`` turns it off (then run ``manage.py expire_locks --loop``).
+
 Every process may sweep: :func:`designer.services.locks.expire_locks` claims each expired lock in the database,
 so ``lock.expired`` goes out once however many processes run. ``manage.py expire_locks --loop`` does the same
 as a separate process (docker-compose's ``expirer`` service).
@@ -46,3 +50,19 @@ def ensure_running() -> asyncio.Task:
     if task is None or task.done():
         task = _tasks[id(loop)] = loop.create_task(_run(), name="tablewright-lock-sweeper")
     return task
+
+
+class SweepInProcess:
+    """ASGI middleware: make sure the sweep runs in this process once it handles any request.
+
+    Daphne implements no ``lifespan`` startup event, so the first HTTP request or websocket is the earliest
+    moment with a running event loop. ``LOCK_SWEEP_IN_ASGI`` is read on every request (tests flip it).
+    """
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] in ("http", "websocket") and getattr(settings, "LOCK_SWEEP_IN_ASGI", True):
+            ensure_running()
+        return await self.app(scope, receive, send)

@@ -21,6 +21,7 @@ from designer.realtime import events
 
 from ._edit import integrity_as_validation, require_editor
 from .diagram import load_diagram
+from .locks import refuse_layout_during_deploy
 
 COLOR = re.compile(r"^#[0-9a-f]{6}$")
 GROUP_COLORS = ("#2f6fde", "#1e7d3a", "#a15c00", "#8e44ad", "#c0392b", "#16a085")
@@ -54,6 +55,7 @@ def auto_arrange(project: Project, *, actor) -> int:
         for box in diagram.boxes
         if (box.x, box.y) != positions[box.id]
     ]
+    refuse_layout_during_deploy(moved)
     DataTable.objects.bulk_update(moved, ["position_x", "position_y"], batch_size=500)
     for box in diagram.boxes:
         box.x, box.y = positions[box.id]
@@ -171,6 +173,7 @@ def move_group(group: TableGroup, *, actor, dx: int, dy: int) -> None:
         dx, dy = int(dx), int(dy)
     except (TypeError, ValueError) as exc:
         raise ValidationError({"position": ["Offset must be two whole numbers (dx, dy)."]}) from exc
+    refuse_layout_during_deploy(group.tables.all())
     group.tables.update(position_x=F("position_x") + dx, position_y=F("position_y") + dy)
 
 

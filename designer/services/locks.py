@@ -13,6 +13,15 @@ Rules (DESIGN.md §3):
   table's active, unexpired lock held by the caller (else :class:`TableLocked`, HTTP 423), and the revision the
   edit was based on must be the table's current one (else :class:`StaleRevision`, HTTP 409).
 - Non-interactive writers (import, demo, deploy, scripts) take their own lock with :func:`holding`.
+- Several tabs of one user: an *optimistic* lock belongs to the browser tab that took it, and the tab is known
+  by the lock's token (only that tab has it). The lock endpoint asks with ``from_tab=True``: the same user
+  asking again renews the lock only when presenting its token; another tab of that user (no or another token)
+  gets :class:`TableLocked` ("open in another tab of yours"), shows the table read-only and takes the lock when
+  the first tab releases it (closing the panel or the tab) or lets it expire — so closing one tab never pulls
+  the lock from under another tab that is still editing. *Pessimistic* and *critical* locks belong to the user:
+  every tab of that user gets the same lock (and token) and closing a panel does not release them; they end by
+  an explicit release, expiry or a force. Service callers (``from_tab=False``, e.g. :func:`holding` inside an
+  import) keep using the lock their user already holds.
 
 Every change is broadcast to the project's websocket group after the transaction commits
 (:mod:`designer.realtime.events`).
@@ -31,6 +40,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from designer.models import DataTable, Project, Role, TableLock
@@ -180,10 +190,14 @@ def acquire(
     reason: str = "",
     ttl: int | None = None,
     by_operator: bool = False,
+    from_tab: bool = False,
+    lock_token=None,
 ) -> TableLock:
     """Take the table's lock for ``actor``, or raise :class:`TableLocked` naming who holds it until when.
 
     Asking again for a lock you already hold renews it (and upgrades it to a stronger type when asked).
+    ``from_tab``: asked by a browser tab, which owns its optimistic lock: the holder's other tabs (not presenting
+    its ``lock_token``) are refused while it lasts (see the module notes).
     ``pessimistic`` locks need a reason. ``ttl`` (seconds) overrides the type's lease from settings.
     ``by_operator``: taken for a shell command run by the server's operator (``manage.py deploy``), in
     ``actor``'s name, without checking ``actor``'s role or deploy permission.
@@ -214,6 +228,13 @@ def acquire(
             continue
         if held.user_id != actor.pk:
             raise TableLocked(table, held)
+        if from_tab and held.lock_type == LockType.OPTIMISTIC and _parse_token(lock_token) != held.lock_token:
+            raise TableLocked(
+                table,
+                held,
+                f"{table.table_name} is open for editing in another tab or window of yours until "
+                f"{_when(held.expires_at)}; close it there (or let it expire) to edit it here.",
+            )
         if RANK[LockType(lock_type)] > RANK[LockType(held.lock_type)]:
             held.lock_type, held.reason = lock_type, reason
         held.expires_at = max(held.expires_at, now + timedelta(seconds=ttl))
@@ -394,6 +415,29 @@ def refuse_if_locked_by_others(tables: Iterable[DataTable], actor, *, also: bool
                     f"until {_when(lock.expires_at)}."
                 )
             raise TableLocked(lock.table, lock, message)
+
+
+def refuse_layout_during_deploy(tables: Iterable[DataTable]) -> None:
+    """Layout writes (moving boxes, auto-arrange, group moves) take no lock — layout is not schema — but they must
+    not move a table while a deploy's ``critical`` lock holds it: :class:`TableLocked` (423) naming the deploy."""
+    lock = (
+        TableLock.objects.select_related("user", "table")
+        .filter(
+            table__in=tables if isinstance(tables, QuerySet) else list(tables),
+            lock_type=LockType.CRITICAL,
+            released_at__isnull=True,
+            expires_at__gt=timezone.now(),
+        )
+        .order_by("locked_at")
+        .first()
+    )
+    if lock is not None:
+        raise TableLocked(
+            lock.table,
+            lock,
+            f"{lock.table.table_name} is being deployed ({lock.reason or 'deploy'} by {lock.user.get_username()}, "
+            f"critical lock until {_when(lock.expires_at)}); it can be moved again once the deploy has finished.",
+        )
 
 
 def refuse_if_project_locked(project: Project, actor) -> None:

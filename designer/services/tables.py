@@ -10,7 +10,7 @@ from designer.realtime import events
 from designer.schema.validation import check_transition, validate_identifier
 
 from ._edit import integrity_as_validation, require_editor, save, touch
-from .locks import guard_write, refuse_if_locked_by_others
+from .locks import guard_write, refuse_if_locked_by_others, refuse_layout_during_deploy
 
 
 def _check_table_name(project: Project, table_name: str, exclude_pk=None) -> str:
@@ -117,6 +117,7 @@ def move_table(table: DataTable, *, actor, x: int, y: int) -> DataTable:
     must not be refused), the revision stays; viewers are told so their diagram follows.
     """
     require_editor(table.project, actor)
+    refuse_layout_during_deploy([table])
     try:
         table.position_x, table.position_y = int(x), int(y)
     except (TypeError, ValueError) as exc:

@@ -11,6 +11,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.html import escape
 
+from designer.services.locks import TableLocked
+
 
 def trigger(response: HttpResponse, event: str, detail: object = True) -> HttpResponse:
     """Add an ``HX-Trigger`` event (merged with any already set)."""
@@ -62,4 +64,6 @@ def position_saved(save: Callable[[], object]) -> HttpResponse:
         save()
     except ValidationError as exc:
         return HttpResponse(" ".join(exc.messages), status=422)
+    except TableLocked as exc:  # a deploy holds the table (layout takes no lock otherwise)
+        return HttpResponse(exc.message, status=423)
     return HttpResponse(status=204)

@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.utils.html import escape
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_POST
 
@@ -19,6 +20,7 @@ from designer.models import DataTable, TableRelationship
 from designer.services import layout as layout_service
 from designer.services import tables as table_service
 from designer.services.diagram import load_diagram
+from designer.services.locks import TableLocked
 from designer.services.permissions import can_edit, role_of
 
 from ._htmx import diagram_changed, refusals_as_403, retarget, trigger
@@ -151,7 +153,11 @@ def table_list(request: HttpRequest, slug: str) -> HttpResponse:
 @refusals_as_403
 def arrange(request: HttpRequest, slug: str) -> HttpResponse:
     project = get_project_for(request, slug)
-    moved = layout_service.auto_arrange(project, actor=request.user)
+    try:
+        moved = layout_service.auto_arrange(project, actor=request.user)
+    except TableLocked as exc:  # a deploy holds one of the tables: nothing moved
+        refused = HttpResponse(f'<p class="error" role="alert">{escape(exc.message)}</p>', status=423)
+        return retarget(refused, "#panel-alert")
     response = HttpResponse(f'<p class="muted" role="status">Auto-arrange moved {moved} tables.</p>')
     retarget(response, "#panel-alert")
     return diagram_changed(response, full=True, fit=True)

@@ -44,6 +44,8 @@ def acquire(request: HttpRequest, slug: str, table_id) -> JsonResponse:
             actor=request.user,
             lock_type=request.POST.get("lock_type") or "optimistic",
             reason=request.POST.get("reason", ""),
+            from_tab=True,
+            lock_token=request.POST.get("lock_token") or None,
         )
     except ValidationError as exc:
         return _errors(exc)

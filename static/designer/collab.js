@@ -9,11 +9,17 @@
  *       [data-force-url][data-refresh-url][data-can-edit][data-can-force]
  *       the open table panel (#table-panel): takes an optimistic lock when free, heartbeats it, releases it
  *       when the panel closes ([data-panel-close]) or is replaced by another table, the page is left or the
- *       tab is closed (sendBeacon). Inside: [data-lock-banner], #lock-errors, fieldset.panel-body (disabled
+ *       tab is closed (sendBeacon) — an optimistic lock only: a pessimistic one ("Lock for restructuring",
+ *       [data-lock-restructure] with a reason; [data-lock-release] gives it back) stays until released or
+ *       expired. Inside: [data-lock-banner], #lock-errors, fieldset.panel-body (disabled
  *       until this browser holds the lock). Every htmx POST from the panel carries lock_token and
  *       base_revision; answers name the new revision in X-Table-Revision.
  * schema.changed from others redraws that table's box (window.tablewright.refresh) and re-fetches the open
- * panel when it shows that table.
+ * panel when it shows that table. "Others" means other tabs: every request of this tab carries its id in the
+ * X-Tablewright-Tab header (htmx requests and the posts here; #collab[data-tab] for other scripts), the
+ * server names it as the event's origin, and only the tab's own events are skipped (so the same user's other
+ * tab follows). An optimistic lock belongs to the tab that took it (only it knows the token): the same user's
+ * other tab shows the table read-only ("open in another tab of yours") and takes it once it is released.
  * Other components listen for DOM events on document: tw:lock (every lock.* event), tw:schema-changed,
  * tw:presence, tw:deploy.
  */
@@ -28,10 +34,14 @@
     htmx.config.responseHandling = [{code: "409|422|423", swap: true, error: false}].concat(htmx.config.responseHandling);
   }
   var me = root.dataset.user;
+  var tab = (window.crypto && crypto.randomUUID) ? crypto.randomUUID()
+    : Date.now().toString(36) + "-" + Math.random().toString(36).slice(2);
+  root.dataset.tab = tab;  // for other scripts' requests: #collab[data-tab]
   var locks = {};          // table id -> lock event payload + deadline (ms, local clock)
   var people = {};         // conn -> {user}
   var held = null;         // {tableId, token, timer, panel}
   var socket = null, retry = 500, pinger = null;
+  var leaving = false;     // the page is going away: take no lock any more
 
   function csrf() {
     try { return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"] || ""; }
@@ -40,7 +50,7 @@
   function post(url, data) {
     var body = new URLSearchParams(data || {});
     return fetch(url, {method: "POST", body: body, credentials: "same-origin",
-                       headers: {"X-CSRFToken": csrf(), "Accept": "application/json"}})
+                       headers: {"X-CSRFToken": csrf(), "Accept": "application/json", "X-Tablewright-Tab": tab}})
       .then(function (r) { return r.json().catch(function () { return {}; }).then(function (j) { return {status: r.status, data: j}; }); });
   }
   function emit(name, detail) { document.dispatchEvent(new CustomEvent(name, {detail: detail})); }
@@ -51,9 +61,28 @@
   }
 
   /* --- locks ---------------------------------------------------------------------------------------- */
+  // Applying an event twice changes nothing (on connect, one may arrive in sync and again as an event): a copy
+  // of the lock we already know with an earlier expiry (a replayed, older lock.acquired) keeps the later one.
   function remember(ev) {
     ev.deadline = Date.now() + (ev.ttl || 0) * 1000;
+    var known = locks[ev.table_id];
+    if (known && known.holder === ev.holder && known.lock_type === ev.lock_type && known.expires_at && ev.expires_at &&
+        known.expires_at > ev.expires_at) ev.deadline = known.deadline;
     locks[ev.table_id] = ev;
+  }
+  // A lock whose release or expiry we never heard of (the socket was down) must not stay on screen as
+  // "frees in 0:00": a few seconds past its deadline it is dropped, and an open panel on that table tries to
+  // take it (the server answers who holds it if it is not free after all).
+  var STALE_MS = 5000;
+  function forgetStale() {
+    var now = Date.now(), gone = false, p = panel();
+    Object.keys(locks).forEach(function (id) {
+      if (held && held.tableId === id) return;  // ours: the heartbeat keeps it or finds it lost
+      if (locks[id].deadline + STALE_MS < now) { delete locks[id]; gone = true; }
+    });
+    if (!gone) return;
+    paintBadges();
+    if (p && !held && !locks[p.dataset.tableId]) acquire(p);
   }
   var SVGNS = "http://www.w3.org/2000/svg";
   function boxBadges() {  // one text.lock-badge per diagram box (boxes are redrawn by diagram.js)
@@ -69,6 +98,9 @@
       box.appendChild(t);
     });
   }
+  function kindOf(lock) {  // how others see what the lock is for
+    return lock.lock_type === "pessimistic" ? "restructuring" : lock.lock_type === "critical" ? "deploy" : "";
+  }
   function paintBadges() {
     boxBadges();
     document.querySelectorAll("[data-lock-badge]").forEach(function (badge) {
@@ -76,7 +108,8 @@
       badge.classList.toggle("locked", !!lock);
       badge.classList.toggle("mine", !!lock && lock.holder === me);
       if (lock) badge.dataset.holder = lock.holder; else delete badge.dataset.holder;
-      badge.textContent = lock ? (lock.holder === me ? "Editing (you)" : "Locked by " + lock.holder) : "";
+      badge.textContent = !lock ? "" : lock.holder === me ? "Editing (you)"
+        : "Locked by " + lock.holder + (kindOf(lock) ? " (" + kindOf(lock) + ")" : "");
     });
   }
   function panel() { return document.querySelector("[data-lock-panel]"); }
@@ -93,13 +126,22 @@
     var id = p.dataset.tableId, lock = locks[id];
     var force = p.querySelector("[data-lock-force]");
     if (force) force.hidden = !(lock && lock.holder !== me && p.dataset.canForce === "1" && !(held && held.tableId === id));
-    if (held && held.tableId === id) {
+    var mineHere = !!(held && held.tableId === id);
+    var restructure = p.querySelector("[data-lock-restructure]"), giveBack = p.querySelector("[data-lock-release]");
+    if (restructure) restructure.hidden = !(mineHere && held.lockType === "optimistic");
+    if (giveBack) giveBack.hidden = !(mineHere && held.lockType === "pessimistic");
+    if (mineHere && held.lockType === "pessimistic") {
+      banner.textContent = "You are editing this table under a restructuring lock" + (lock && lock.reason ? " (" + lock.reason + ")" : "") +
+        ". It stays when you close the panel" + (lock ? " · frees in " + fmt((lock.deadline - Date.now()) / 1000) : "") + ".";
+      banner.className = "lock-banner mine";
+    } else if (mineHere) {
       banner.textContent = "You are editing this table. Others see it as locked by you.";
       banner.className = "lock-banner mine";
     } else if (lock) {
       var left = (lock.deadline - Date.now()) / 1000;
-      banner.textContent = "Locked by " + lock.holder + " · read only · frees in " + fmt(left) +
-        (lock.reason ? " · " + lock.reason : "");
+      banner.textContent = (lock.holder === me ? "Open for editing in another tab of yours" : "Locked by " + lock.holder) +
+        (kindOf(lock) === "restructuring" ? " for restructuring" : kindOf(lock) === "deploy" ? " for a deploy" : "") +
+        " · read only · frees in " + fmt(left) + (lock.reason ? " · " + lock.reason : "");
       banner.className = "lock-banner locked";
     } else if (p.dataset.canEdit !== "1") {
       banner.textContent = "Read only: your role cannot change this project.";
@@ -109,23 +151,28 @@
       banner.className = "lock-banner";
     }
   }
-  setInterval(paintPanel, 1000);  // the countdown
+  setInterval(function () { forgetStale(); paintPanel(); }, 1000);  // the countdown
 
+  var lastToken = {};  // table id -> the token this tab last held there (proves a lock still is this tab's)
   function acquire(p) {
-    if (p.dataset.canEdit !== "1" || p.dataset.acquiring === "1") return;
+    if (leaving || p.dataset.canEdit !== "1" || p.dataset.acquiring === "1") return;
     p.dataset.acquiring = "1";
-    post(p.dataset.lockUrl).then(function (r) {
+    var mine = lastToken[p.dataset.tableId];
+    post(p.dataset.lockUrl, mine ? {lock_token: mine} : {}).then(function (r) {
       delete p.dataset.acquiring;
       if (!document.body.contains(p)) {           // closed while we waited: give it straight back
-        if (r.status === 200) post(p.dataset.releaseUrl, {lock_token: r.data.token});
+        if (r.status === 200 && r.data.lock_type === "optimistic") post(p.dataset.releaseUrl, {lock_token: r.data.token});
         return;
       }
+      if (held && held.tableId === p.dataset.tableId) return;  // taken meanwhile (Break lock takes it too)
       if (r.status === 200) {
         remember(r.data);
         hold(p, r.data);
       } else if (r.status === 423 && r.data.holder) {
         var ttl = r.data.expires_at ? (Date.parse(r.data.expires_at) - Date.now()) / 1000 : 0;
-        remember({event: "lock.acquired", table_id: p.dataset.tableId, holder: r.data.holder, ttl: ttl});
+        remember({event: "lock.acquired", table_id: p.dataset.tableId, holder: r.data.holder, ttl: ttl,
+                  expires_at: r.data.expires_at,
+                  lock_type: r.data.holder === me ? "optimistic" : undefined});  // mine elsewhere: another tab's
         setEditable(p, false);
       } else {
         setEditable(p, false);
@@ -136,7 +183,8 @@
   function hold(p, lock) {
     drop(false);
     var every = Math.max(5, Math.floor((lock.ttl || 120) / 3)) * 1000;
-    held = {tableId: p.dataset.tableId, token: lock.token, panel: p,
+    lastToken[p.dataset.tableId] = lock.token;
+    held = {tableId: p.dataset.tableId, token: lock.token, panel: p, lockType: lock.lock_type || "optimistic",
             renewUrl: p.dataset.renewUrl, releaseUrl: p.dataset.releaseUrl,
             timer: setInterval(heartbeat, every)};
     setEditable(p, true, lock.token);
@@ -165,10 +213,10 @@
     }
     paintBadges(); paintPanel();
   }
-  function drop(release) {
+  function drop(release) {  // release: give back an optimistic lock (a pessimistic one stays until released)
     if (!held) return;
     clearInterval(held.timer);
-    if (release) {
+    if (release && held.lockType === "optimistic") {
       var data = new FormData();
       data.append("lock_token", held.token);
       data.append("csrfmiddlewaretoken", csrf());
@@ -191,7 +239,7 @@
     } else {
       setEditable(p, false);
       var lock = locks[p.dataset.tableId];
-      if (!lock || lock.holder === me) acquire(p);
+      if (!lock || (lock.holder === me && (lock.lock_type !== "optimistic" || lastToken[p.dataset.tableId]))) acquire(p);
     }
     paintPanel();
   }
@@ -219,8 +267,45 @@
       }
     });
   });
+  // "Lock for restructuring": a pessimistic lock with a reason (refused with the reason beside the input).
+  document.addEventListener("submit", function (e) {
+    var form = e.target.closest && e.target.closest("[data-lock-restructure]");
+    if (!form) return;
+    e.preventDefault();
+    var p = form.closest("[data-lock-panel]"), input = form.elements.reason;
+    var error = form.querySelector("[data-lock-reason-error]");
+    var data = {lock_type: "pessimistic", reason: input.value};
+    if (held && held.tableId === p.dataset.tableId) data.lock_token = held.token;
+    post(p.dataset.lockUrl, data).then(function (r) {
+      if (!document.body.contains(p)) return;
+      if (r.status === 200) {
+        error.textContent = ""; input.removeAttribute("aria-invalid"); input.value = "";
+        remember(r.data);
+        hold(p, r.data);
+      } else if (r.status === 422) {
+        var errors = r.data.errors || {};
+        error.textContent = (errors.reason || errors.lock_type || ["This lock was refused."])[0];
+        input.setAttribute("aria-invalid", "true");
+      } else {
+        lost(r.data.error || "The table could not be locked.");
+      }
+      paintBadges(); paintPanel();
+    });
+  });
+  document.addEventListener("click", function (e) {
+    var btn = e.target.closest("[data-lock-release]");
+    if (!btn) return;
+    var p = btn.closest("[data-lock-panel]"), h = held;
+    if (!h || h.tableId !== p.dataset.tableId) return;
+    post(h.releaseUrl, {lock_token: h.token}).then(function () {
+      if (held === h) { drop(false); delete locks[p.dataset.tableId]; }
+      if (document.body.contains(p) && !held) acquire(p);  // go on editing under a short (optimistic) lock
+      paintBadges(); paintPanel();
+    });
+  });
   // Every write from the panel carries the lock token and the revision the panel shows.
   document.addEventListener("htmx:configRequest", function (e) {
+    e.detail.headers["X-Tablewright-Tab"] = tab;  // every htmx request names this tab (the origin of its events)
     var elt = e.detail.elt, p = elt && elt.closest && elt.closest("[data-lock-panel]");
     if (!p || e.detail.verb === "get") return;
     var params = e.detail.parameters, put = function (k, v) { if (params.set) params.set(k, v); else params[k] = v; };
@@ -241,7 +326,10 @@
     }
   });
   document.addEventListener("htmx:afterSettle", adopt);
-  window.addEventListener("pagehide", function () { drop(true); });
+  // Leaving: give the lock back and take none any more (the socket may still deliver that very release, and a
+  // closing tab must not grab the table again). Back from the bfcache: carry on.
+  window.addEventListener("pagehide", function () { leaving = true; drop(true); });
+  window.addEventListener("pageshow", function (e) { if (e.persisted) { leaving = false; adopt(); } });
 
   /* --- refresh after someone else's change ------------------------------------------------------------ */
   var redraw = null;  // {tables: Set, removed: Set, full: bool}, flushed shortly after the first event
@@ -270,7 +358,8 @@
   }
   function schemaChanged(ev) {
     emit("tw:schema-changed", ev);
-    if (ev.by === me) return;  // our own edits are redrawn by their HX-Trigger
+    if (ev.origin ? ev.origin === tab : (ev.what === "layout" && ev.by === me)) return;  // ours: redrawn by its HX-Trigger
+    // (an untagged layout change of mine is a box dragged here: diagram.js's own posts do not name the tab)
     queueRedraw(ev);
     if (ev.what === "created" || ev.what === "deleted" || ev.what === "replaced") {
       if (window.htmx) htmx.trigger(document.body, "tables-changed");
@@ -321,9 +410,12 @@
             lost("Your lock was broken by " + ev.by + (ev.why ? " (" + ev.why + ")" : "") + ". Nothing more can be saved here.");
           } else if (kind === "lock.expired") {
             lost("Your lock had expired (the page missed its heartbeat); it is taken again while the table is free.");
+          } else {
+            drop(false);  // released by another tab of mine (a shared pessimistic lock): take one of our own
           }
         }
-        if (p2 && !held && !brokenFromMe && p2.dataset.tableId === ev.table_id) acquire(p2);  // free now: take it
+        var breakingIt = kind === "lock.forced" && ev.by === me;  // this tab's Break lock takes it in the same step
+        if (p2 && !held && !brokenFromMe && !breakingIt && p2.dataset.tableId === ev.table_id) acquire(p2);  // free now: take it
       }
       emit("tw:lock", ev);
       paintBadges(); paintPanel();

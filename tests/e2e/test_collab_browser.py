@@ -76,6 +76,32 @@ def test_alice_and_bob_see_each_others_locks_and_edits_live(
         first = banner.text_content()
         expect(banner).not_to_have_text(first, timeout=3000)  # the countdown moves
         expect(_field_name(b)).to_be_disabled()
+        expect(b.get_by_role("button", name="Break lock")).to_be_hidden()  # bob is no owner
+        expect(a.get_by_role("button", name="Release lock")).to_be_hidden()  # alice's lock goes back on close
+
+        # alice locks it for restructuring: a reason is required (said beside the input), bob sees what it is for
+        restructure = a.get_by_role("form", name="Lock for restructuring")
+        restructure.get_by_role("button", name="Lock for restructuring").click()
+        expect(restructure).to_contain_text("Say why you lock this table", timeout=LIVE)
+        restructure.get_by_label("Reason").fill("splitting it")
+        restructure.get_by_role("button", name="Lock for restructuring").click()
+        expect(a.locator("[data-lock-banner]")).to_contain_text("restructuring lock (splitting it)", timeout=LIVE)
+        expect(banner).to_contain_text("Locked by alice for restructuring", timeout=LIVE)
+        expect(banner).to_contain_text("splitting it")
+        expect(bob_badge).to_have_text("Locked by alice (restructuring)")
+        # closing her panel keeps a restructuring lock (only an editor's short lock goes back on close)
+        a.locator("#table-panel [data-panel-close]").click()
+        a.wait_for_timeout(1000)
+        expect(bob_badge).to_have_text("Locked by alice (restructuring)")
+        expect(_field_name(b)).to_be_disabled()
+        b.locator("#table-panel [data-panel-close]").click()
+        # she gives it back explicitly from the panel and goes on editing under a short lock
+        _open_table(a, "orders")
+        a.get_by_role("button", name="Release lock").click()
+        expect(a.locator("[data-lock-banner]")).to_contain_text("You are editing this table.", timeout=LIVE)
+        expect(bob_badge).to_have_text("Locked by alice", timeout=LIVE)
+        _open_table(b, "orders")
+        expect(banner).to_contain_text("Locked by alice · read only", timeout=LIVE)
 
         # alice closes her panel: bob sees the table free and his panel becomes editable
         a.locator("#table-panel [data-panel-close]").click()
@@ -98,6 +124,7 @@ def test_alice_and_bob_see_each_others_locks_and_edits_live(
         expect(b.locator("#lock-errors")).to_contain_text("Your lock was broken by alice", timeout=LIVE)
         expect(_field_name(b)).to_be_disabled()
         expect(a.locator("[data-lock-banner]")).to_contain_text("You are editing", timeout=LIVE)
+        expect(_field_name(a)).to_be_enabled()
         expect(banner).to_contain_text("Locked by alice", timeout=LIVE)
 
         # alice closes her tab: the lock is given back (sendBeacon) and bob's open panel takes it
@@ -110,3 +137,44 @@ def test_alice_and_bob_see_each_others_locks_and_edits_live(
         bob_context.close()
 
     assert list(orders.fields.order_by("sort_order").values_list("field_name", flat=True)) == ["id", "note"]
+
+
+def test_one_person_in_two_tabs_sees_their_own_edits_and_keeps_working_when_one_tab_closes(
+    page, browser_context, live_server_url, login, locked
+):
+    alice = login("alice")
+    project = projects.create_project(actor=alice, name="Two tabs")
+    orders = tables.create_table(project, actor=alice, table_name="orders")
+    with locked([orders], alice):
+        fields.create_field(orders, actor=alice, field_name="id", data_type="integer", primary_key=True)
+    first = _open_designer(page, live_server_url, project.slug)
+    second = browser_context.new_page()
+    second_errors: list[str] = []
+    second.on("pageerror", lambda exc: second_errors.append(str(exc)))
+    _open_designer(second, live_server_url, project.slug)
+
+    # the first tab edits orders; the second shows it read-only, as open in another tab of hers
+    _open_table(first, "orders")
+    expect(first.locator("[data-lock-banner]")).to_contain_text("You are editing", timeout=LIVE)
+    _open_table(second, "orders")
+    expect(second.locator("[data-lock-banner]")).to_contain_text(
+        "Open for editing in another tab of yours", timeout=LIVE
+    )
+    expect(_field_name(second)).to_be_disabled()
+
+    # her edit in the first tab redraws the second tab's diagram and panel (it is not skipped as "her own")
+    _field_name(first).fill("note")
+    first.get_by_role("form", name="Add field").get_by_role("button", name="Add field").click()
+    first.locator('#fields-section li[data-field="note"]').wait_for()
+    expect(second.locator('#canvas g[data-table="orders"]')).to_contain_text("note", timeout=LIVE)
+    expect(second.locator('#fields-section li[data-field="note"]')).to_be_visible(timeout=LIVE)
+
+    # closing the first tab gives its lock back; the second tab takes it and goes on editing
+    first.close(run_before_unload=True)
+    expect(second.locator("[data-lock-banner]")).to_contain_text("You are editing", timeout=LIVE)
+    expect(_field_name(second)).to_be_enabled(timeout=LIVE)
+    _field_name(second).fill("memo")
+    second.get_by_role("form", name="Add field").get_by_role("button", name="Add field").click()
+    second.locator('#fields-section li[data-field="memo"]').wait_for()
+    assert page.js_errors == [] and second_errors == []
+    assert list(orders.fields.order_by("sort_order").values_list("field_name", flat=True)) == ["id", "note", "memo"]

@@ -79,6 +79,33 @@ async def test_new_socket_gets_the_active_locks_on_connect(project, owner, edito
     await ws.disconnect()
 
 
+async def test_a_lock_taken_while_the_socket_connects_is_not_missed(project, owner, editor, open_socket, monkeypatch):
+    """The socket joins the group before it reads the snapshot: a lock that changes right after the read (while
+    connect is still running) arrives as an event after ``sync``; one from before the read is in ``sync``."""
+    from designer.realtime import consumers
+
+    before = await sync_to_async(tables.create_table)(project, actor=owner, table_name="before")
+    after = await sync_to_async(tables.create_table)(project, actor=owner, table_name="after")
+    read = consumers._snapshot
+
+    def snapshot_then_someone_locks(project_id):
+        locks.acquire(before, actor=owner)
+        taken = read(project_id)
+        locks.acquire(after, actor=owner)  # committed (and broadcast) after the read, before connect returns
+        return taken
+
+    monkeypatch.setattr(consumers, "_snapshot", snapshot_then_someone_locks)
+    connected, ws = await open_socket(project, editor)
+    assert connected
+    sync = await next_event(ws)
+    assert sync["event"] == "sync" and [lock["table"] for lock in sync["locks"]] == ["before"]
+    seen = set()
+    while "after" not in seen:
+        event = await next_event(ws, "lock.acquired")
+        seen.add(event["table"])  # "before" may come again as an event too: harmless, the page is idempotent
+    await ws.disconnect()
+
+
 async def test_former_holder_is_told_live_when_an_owner_forces_their_lock(project, owner, editor, open_socket):
     table = await sync_to_async(tables.create_table)(project, actor=owner, table_name="invoices")
     connected, ws = await open_socket(project, editor)
@@ -139,3 +166,30 @@ async def test_sweeper_in_the_server_frees_an_expired_lock_and_says_so_once(
         task = sweeper._tasks.pop(id(asyncio.get_running_loop()), None)
         if task:
             task.cancel()
+
+
+async def test_schema_changed_names_the_tab_it_came_from_so_the_users_other_tab_refreshes(project, owner, open_socket):
+    """The page skips only the events its own tab caused (``origin``), not those of the same user's other tab."""
+    from django.test import Client
+    from django.urls import reverse
+
+    table = await sync_to_async(tables.create_table)(project, actor=owner, table_name="invoices")
+    _, ws = await open_socket(project, owner)
+
+    def edit_from_a_tab(tab: str) -> int:
+        client = Client()
+        client.force_login(owner)
+        token = client.post(reverse("designer:lock-acquire", args=[project.slug, table.pk])).json()["token"]
+        response = client.post(
+            reverse("designer:field-create", args=[project.slug, table.pk]),
+            {"field_name": "id", "data_type": "integer", "lock_token": token, "base_revision": 1},
+            headers={"HX-Request": "true", "X-Tablewright-Tab": tab},
+        )
+        return response.status_code
+
+    assert await sync_to_async(edit_from_a_tab)("tab-1") == 200
+    changed = await ws.receive_json_from(timeout=3)
+    while changed["event"] != "schema.changed":
+        changed = await ws.receive_json_from(timeout=3)
+    assert changed["table"] == "invoices" and changed["by"] == "olivia" and changed["origin"] == "tab-1"
+    await ws.disconnect()

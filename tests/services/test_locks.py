@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -10,7 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.utils import timezone
 
-from designer.models import DataField, DataTable, TableLock
+from designer.models import DataField, DataTable, TableConstraint, TableIndex, TableLock
 from designer.services import fields, indexes, locks, relationships, tables
 from designer.services.locks import StaleRevision, TableLocked
 
@@ -122,6 +123,28 @@ def test_an_expired_lock_is_freed_once_and_the_table_can_be_taken(project, owner
     lock.refresh_from_db()
     assert lock.release_reason == "expired" and lock.released_at is not None
     assert locks.acquire(table, actor=editor).user == editor
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_expire_locks_loop_survives_a_database_error_and_frees_the_lock_next_sweep(project, owner, caplog):
+    import psycopg
+    from django.core.management import call_command
+
+    table = tables.create_table(project, actor=owner, table_name="invoices")
+    lock = locks.acquire(table, actor=owner)
+    _expire_now(lock)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    dsn = connection.get_connection_params()
+    dsn.pop("cursor_factory", None), dsn.pop("context", None), dsn.pop("prepare_threshold", None)
+    with psycopg.connect(**dsn, autocommit=True) as other:  # the database drops the command's connection
+        other.execute("SELECT pg_terminate_backend(%s)", [pid])
+    call_command("expire_locks", "--loop", "--interval", "0.05", "--sweeps", "3")
+    assert "lock expiry sweep failed" in caplog.text  # the first sweep failed, was logged, and the loop went on
+    lock.refresh_from_db()
+    assert lock.release_reason == "expired"
 
 
 @pytest.mark.postgres
@@ -246,6 +269,32 @@ def _guarded_writes(shop):
             lambda a, **k: relationships.update_relationship(fk, actor=a, on_delete="cascade", **k),
         ),
         ("delete_relationship", orders, lambda a, **k: relationships.delete_relationship(fk, actor=a, **k)),
+        (
+            "delete_index",
+            orders,
+            lambda a, **k: indexes.delete_index(
+                TableIndex.objects.get(table=orders, name="orders_total_idx"), actor=a, **k
+            ),
+        ),
+        (
+            "delete_constraint",
+            orders,
+            lambda a, **k: indexes.delete_constraint(
+                TableConstraint.objects.get(table=orders, name="orders_total_check"), actor=a, **k
+            ),
+        ),
+        (
+            "create_relationship_with_column",
+            orders,
+            lambda a, **k: relationships.create_relationship_with_column(
+                shop["project"],
+                actor=a,
+                source_field=DataField.objects.get(table=customers, field_name="id"),
+                target_table=orders,
+                field_name="buyer_id",
+                **k,
+            ),
+        ),
     ]
 
 
@@ -269,11 +318,26 @@ WRITES = [
     "create_relationship",
     "update_relationship",
     "delete_relationship",
+    "delete_index",
+    "delete_constraint",
+    "create_relationship_with_column",
 ]
 
 
 def _write(shop, name):
-    return next((table, call) for n, table, call in _guarded_writes(shop) if n == name)
+    """The write and the table it guards (fresh), after creating what it deletes (an index, a constraint)."""
+    orders = shop["orders"]
+    owner = shop["project"].owner
+    with locks.unattended("test setup"):
+        total = DataField.objects.get(table=orders, field_name="total")
+        if name == "delete_index":
+            indexes.create_index(orders, actor=owner, field_ids=[total.pk], name="orders_total_idx")
+        if name == "delete_constraint":
+            indexes.create_constraint(
+                orders, actor=owner, kind="check", expression="total >= 0", name="orders_total_check"
+            )
+    table, call = next((table, call) for n, table, call in _guarded_writes(shop) if n == name)
+    return DataTable.objects.get(pk=table.pk), call
 
 
 @pytest.mark.postgres
@@ -323,7 +387,8 @@ def test_a_write_with_the_lock_and_current_revision_succeeds_and_bumps_it(shop, 
     current = DataTable.objects.get(pk=table.pk).revision
     call(owner, lock_token=lock.lock_token, base_revision=current)
     if DataTable.objects.filter(pk=table.pk).exists():
-        assert DataTable.objects.get(pk=table.pk).revision == current + 1
+        bumps = 2 if name == "create_relationship_with_column" else 1  # the new column, then the relationship
+        assert DataTable.objects.get(pk=table.pk).revision == current + bumps
 
 
 @pytest.mark.postgres
@@ -395,3 +460,95 @@ def test_unattended_writes_take_no_lease_but_respect_someone_elses_lock(project,
     with pytest.raises(TableLocked):
         fields.create_field(table, actor=editor, field_name="outside", data_type="text")
     assert list(table.fields.values_list("field_name", flat=True)) == ["id", "note"]
+
+
+@pytest.mark.postgres
+def test_a_write_refused_after_it_touched_the_table_broadcasts_nothing(shop, owner, django_capture_on_commit_callbacks):
+    orders = shop["orders"]
+    lock = locks.acquire(orders, actor=owner)
+    before = _state(shop["project"])
+    with django_capture_on_commit_callbacks() as callbacks, pytest.raises(ValidationError, match="on_delete|ON DELETE"):
+        # the new column is written (and its schema.changed queued), then the relationship is refused
+        relationships.create_relationship_with_column(
+            shop["project"],
+            actor=owner,
+            source_field=DataField.objects.get(table=shop["customers"], field_name="id"),
+            target_table=orders,
+            field_name="buyer_id",
+            on_delete="explode",
+            lock_token=lock.lock_token,
+            base_revision=orders.revision,
+        )
+    assert callbacks == []
+    assert _state(shop["project"]) == before
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+async def test_viewers_hear_of_a_write_only_once_its_transaction_commits(shop, owner):
+    import asyncio
+
+    from asgiref.sync import sync_to_async
+    from channels.layers import get_channel_layer
+    from django.db import transaction
+
+    from designer.realtime import events
+
+    orders = shop["orders"]
+    lock = await sync_to_async(locks.acquire)(orders, actor=owner)
+    layer = get_channel_layer()
+    viewer = await layer.new_channel()
+    await layer.group_add(events.project_group(shop["project"].pk), viewer)
+
+    # one receive for the whole test (cancelling a receive unsubscribes the channel from Redis)
+    receiving = asyncio.ensure_future(layer.receive(viewer))
+
+    def write_and_listen_before_commit() -> bool:
+        try:
+            with transaction.atomic():
+                fields.create_field(
+                    orders,
+                    actor=owner,
+                    field_name="note",
+                    data_type="text",
+                    lock_token=lock.lock_token,
+                    base_revision=orders.revision,
+                )
+                time.sleep(0.5)  # the event loop is free meanwhile: a broadcast sent now would arrive
+                return receiving.done()
+        finally:
+            connection.close()
+
+    assert await sync_to_async(write_and_listen_before_commit)() is False
+    after = (await asyncio.wait_for(receiving, 3))["event"]
+    assert after["event"] == "schema.changed" and after["table"] == "orders"
+    await layer.group_discard(events.project_group(shop["project"].pk), viewer)
+
+
+# --- layout during a deploy ----------------------------------------------------------------------
+
+
+@pytest.mark.postgres
+def test_moving_boxes_needs_no_lock_but_waits_for_a_deploy_holding_the_table(shop, owner, editor, make_user):
+    from designer.services import layout
+
+    orders, customers = shop["orders"], shop["customers"]
+    locks.acquire(orders, actor=editor)  # someone editing its columns: moving the box is still fine
+    tables.move_table(orders, actor=owner, x=300, y=40)
+    deployer = make_user("sam", staff=True)
+    locks.force_release(orders, actor=owner)
+    locks.acquire(orders, actor=deployer, lock_type="critical", reason="Deploy")
+    group = layout.create_group(shop["project"], actor=owner, name="sales", table_ids=[orders.pk, customers.pk])
+    where = {t.pk: (t.position_x, t.position_y) for t in DataTable.objects.filter(project=shop["project"])}
+
+    with pytest.raises(TableLocked) as info:
+        tables.move_table(orders, actor=owner, x=0, y=0)
+    assert info.value.status == 423 and info.value.holder == "sam"
+    assert info.value.message.startswith("orders is being deployed (Deploy by sam, critical lock until ")
+    with pytest.raises(TableLocked, match="orders is being deployed"):
+        layout.move_group(group, actor=owner, dx=50, dy=50)
+    DataTable.objects.filter(pk=orders.pk).update(position_x=9999, position_y=9999)  # auto-arrange would move it
+    with pytest.raises(TableLocked, match="orders is being deployed"):
+        layout.auto_arrange(shop["project"], actor=owner)
+    assert DataTable.objects.get(pk=customers.pk).position_x == where[customers.pk][0]  # nothing moved at all
+    tables.move_table(customers, actor=owner, x=10, y=10)  # a table the deploy does not hold moves freely

@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from designer.models import TableLock
+from designer.models import DataTable, TableLock
 from designer.services import locks
 
 pytestmark = pytest.mark.postgres
@@ -165,3 +165,70 @@ def test_a_relationship_is_edited_from_the_table_holding_the_foreign_key(shop, o
     assert 'aria-label="Relationship ' not in customers.content.decode()
     assert "edit it from orders" in customers.content.decode()
     assert 'aria-label="Relationship ' in orders.content.decode()
+
+
+def test_a_second_tab_of_the_same_user_stays_read_only_and_takes_the_lock_when_the_first_closes(shop, owner):
+    orders = shop["orders"]
+    first_tab, second_tab = _client(owner), _client(owner)
+    token = first_tab.post(_url("lock-acquire", orders)).json()["token"]
+    refused = second_tab.post(_url("lock-acquire", orders))
+    assert refused.status_code == 423 and refused.json()["holder"] == "olivia"
+    assert "open for editing in another tab or window of yours" in refused.json()["error"]
+    # the tab that holds it renews it by asking again with its token (e.g. after a reload of the panel)
+    assert first_tab.post(_url("lock-acquire", orders), {"lock_token": token}).json()["token"] == token
+    # closing the first tab releases only its own lock; the second tab then takes a lock of its own
+    assert first_tab.post(_url("lock-release", orders), {"lock_token": token}).json() == {"released": True}
+    mine = second_tab.post(_url("lock-acquire", orders))
+    assert mine.status_code == 200 and mine.json()["token"] != token
+    # ... and the first tab's late heartbeat or second release cannot take it from the second tab
+    assert first_tab.post(_url("lock-release", orders), {"lock_token": token}).json() == {"released": False}
+    assert first_tab.post(_url("lock-renew", orders), {"lock_token": token}).status_code == 423
+    assert str(locks.active_lock(orders).lock_token) == mine.json()["token"]
+
+
+def test_every_tab_of_the_holder_shares_a_pessimistic_lock(shop, owner):
+    orders = shop["orders"]
+    first_tab, second_tab = _client(owner), _client(owner)
+    taken = first_tab.post(_url("lock-acquire", orders), {"lock_type": "pessimistic", "reason": "splitting it"})
+    assert taken.status_code == 200 and taken.json()["lock_type"] == "pessimistic"
+    again = second_tab.post(_url("lock-acquire", orders))
+    assert again.status_code == 200 and again.json()["token"] == taken.json()["token"]
+    assert again.json()["lock_type"] == "pessimistic"
+
+
+def test_dragging_a_box_a_deploy_holds_is_423_naming_the_deploy(shop, owner, make_user):
+    orders = shop["orders"]
+    locks.acquire(orders, actor=make_user("sam", staff=True), lock_type="critical", reason="Deploy")
+    refused = _client(owner).post(_url("table-move", orders), {"x": 10, "y": 20})
+    assert refused.status_code == 423
+    assert refused.content.decode().startswith("orders is being deployed (Deploy by sam, critical lock until ")
+    DataTable.objects.filter(pk=orders.pk).update(position_x=9999, position_y=9999)  # Auto-arrange would move it
+    arranged = _client(owner).post(
+        reverse("designer:arrange", args=[orders.project.slug]), headers={"HX-Request": "true"}
+    )
+    assert arranged.status_code == 423 and "orders is being deployed" in arranged.content.decode()
+    assert arranged["HX-Retarget"] == "#panel-alert"
+
+
+def test_locking_for_restructuring_needs_a_reason_beside_the_input_and_upgrades_the_lock(shop, owner, editor):
+    orders = shop["orders"]
+    panel = _client(owner).get(reverse("designer:table", args=[orders.project.slug, orders.pk])).content.decode()
+    assert 'aria-label="Lock for restructuring"' in panel and '<label for="lock-reason">Reason</label>' in panel
+    assert ">Lock for restructuring</button>" in panel and ">Release lock</button>" in panel
+    client = _client(owner)
+    token = client.post(_url("lock-acquire", orders)).json()["token"]
+    missing = client.post(
+        _url("lock-acquire", orders), {"lock_type": "pessimistic", "reason": " ", "lock_token": token}
+    )
+    assert missing.status_code == 422
+    assert missing.json()["errors"]["reason"] == [
+        "Say why you lock this table for a long time (for example: 'splitting it')."
+    ]
+    assert locks.active_lock(orders).lock_type == "optimistic"
+    upgraded = client.post(
+        _url("lock-acquire", orders), {"lock_type": "pessimistic", "reason": "splitting it", "lock_token": token}
+    )
+    assert upgraded.status_code == 200 and upgraded.json()["token"] == token
+    assert upgraded.json()["lock_type"] == "pessimistic" and upgraded.json()["ttl"] > 1700
+    theirs = _client(editor).post(_url("lock-acquire", orders))
+    assert theirs.status_code == 423 and theirs.json()["holder"] == "olivia"
