@@ -359,7 +359,7 @@
   function schemaChanged(ev) {
     emit("tw:schema-changed", ev);
     if (ev.origin ? ev.origin === tab : (ev.what === "layout" && ev.by === me)) return;  // ours: redrawn by its HX-Trigger
-    // (an untagged layout change of mine is a box dragged here: diagram.js's own posts do not name the tab)
+    // (an untagged layout change of mine: a request without the tab header, e.g. from a page loaded before it)
     queueRedraw(ev);
     if (ev.what === "created" || ev.what === "deleted" || ev.what === "replaced") {
       if (window.htmx) htmx.trigger(document.body, "tables-changed");

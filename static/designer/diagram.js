@@ -27,7 +27,10 @@
   }
   function post(url, data) {
     const body = new URLSearchParams(data);
-    return fetch(url, { method: "POST", body, headers: { "X-CSRFToken": csrf() }, credentials: "same-origin" });
+    const headers = { "X-CSRFToken": csrf() };
+    const collab = document.getElementById("collab");  // the tab id, so this tab's own layout events are skipped
+    if (collab && collab.dataset.tab) headers["X-Tablewright-Tab"] = collab.dataset.tab;
+    return fetch(url, { method: "POST", body, headers, credentials: "same-origin" });
   }
   function translateOf(el) {
     const m = /translate\(([-\d.e]+)[ ,]+([-\d.e]+)\)/.exec(el.getAttribute("transform") || "");
