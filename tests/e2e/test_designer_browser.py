@@ -11,6 +11,7 @@ import pytest
 
 from designer.models import DataTable, Project
 from tests.e2e.conftest import wait_until
+from tests.views.test_chinook_by_hand import FOREIGN_KEYS as CHINOOK_FOREIGN_KEYS
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 
@@ -173,19 +174,6 @@ CHINOOK_TABLES = {  # table: [(field, type, options)]; the first field is the pr
     "invoice_line": [("invoice_line_id", "integer", {})],
     "playlist_track": [],
 }
-CHINOOK_FOREIGN_KEYS = [  # (table holding the key, its column, referenced table, required)
-    ("album", "artist_id", "artist", True),
-    ("customer", "support_rep_id", "employee", False),
-    ("employee", "reports_to", "employee", False),
-    ("invoice", "customer_id", "customer", True),
-    ("invoice_line", "invoice_id", "invoice", True),
-    ("invoice_line", "track_id", "track", True),
-    ("playlist_track", "playlist_id", "playlist", True),
-    ("playlist_track", "track_id", "track", True),
-    ("track", "album_id", "album", False),
-    ("track", "genre_id", "genre", False),
-    ("track", "media_type_id", "media_type", True),
-]
 
 
 def open_from_list(page, table: str) -> None:
@@ -239,7 +227,7 @@ def test_new_user_designs_chinook_by_hand_and_auto_arrange_leaves_no_overlaps(pa
                 has=page.get_by_text(column, exact=True)
             ).wait_for()
 
-    for table, column, referenced, required in CHINOOK_FOREIGN_KEYS:
+    for table, column, referenced, required in CHINOOK_FOREIGN_KEYS:  # the same keys as the test-client story
         open_from_list(page, table)
         form = page.get_by_role("form", name="Add relationship")
         form.get_by_label("References (table.field)").select_option(label=f"{referenced}.{referenced}_id")
