@@ -31,6 +31,22 @@ def test_demo_holds_seed_003_schema(db, settings):
     assert load_demo() == (project, False)
 
 
+def test_demo_staff_member_sees_every_designer_model_with_history_in_the_admin(client, db, settings):
+    from django.apps import apps
+
+    settings.DEBUG = True
+    load_demo()
+    client.login(username="demo", password="demo")
+    index = client.get("/admin/").content.decode()
+    for model in apps.get_app_config("designer").get_models():
+        if model._meta.model_name.startswith("historical"):
+            continue
+        assert f'href="/admin/designer/{model._meta.model_name}/"' in index, model._meta.model_name
+    table = Project.objects.get(name=DEMO_PROJECT).tables.get(table_name="users")
+    history = client.get(f"/admin/designer/datatable/{table.pk}/history/")
+    assert history.status_code == 200 and "demo" in history.content.decode()
+
+
 def test_demo_is_refused_outside_debug(db, settings):
     settings.DEBUG = False
     with pytest.raises(CommandError, match="only with DEBUG=1"):
