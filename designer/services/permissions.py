@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 
 from designer.models import Project, ProjectMembership, Role
 from designer.models.project import ROLE_RANK
@@ -25,6 +25,21 @@ def role_of(project: Project, user: User) -> str | None:
         )
         project._role_cache = cached
     return cached[user.pk]
+
+
+def with_role(queryset: QuerySet, user: User, project: str = "pk") -> QuerySet:
+    """``queryset`` annotated with ``user``'s membership role (``my_role``) in the project at ``project`` (a path
+    from the queryset's model), so :func:`remember_role` can fill :func:`role_of`'s cache without a query."""
+    if not getattr(user, "is_authenticated", False) or user.is_staff:
+        return queryset  # role_of answers these without asking the database
+    role = ProjectMembership.objects.filter(project=OuterRef(project), user=user).values("role")[:1]
+    return queryset.annotate(my_role=Subquery(role))
+
+
+def remember_role(project: Project, user: User, row) -> None:
+    """Cache the role :func:`with_role` read on ``row`` (a row of the annotated queryset) for ``project``."""
+    if hasattr(row, "my_role"):
+        project._role_cache = {**getattr(project, "_role_cache", {}), user.pk: row.my_role}
 
 
 def has_role(project: Project, user: User, minimum: str) -> bool:
