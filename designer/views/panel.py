@@ -79,7 +79,12 @@ def get_field(request: HttpRequest, slug: str, table_id, field_id) -> DataField:
         relationship_type=RelationshipType.MANY_TO_MANY
     )
     fields = with_role(DataField.objects.select_related("table__project"), request.user, "table__project")
-    field = fields.annotate(is_fk=Exists(fk)).filter(pk=field_id, table_id=table_id, table__project__slug=slug).first()
+    field = (
+        fields.annotate(is_fk=Exists(fk))
+        .filter(pk=field_id, table_id=table_id, table__project__slug=slug)
+        .order_by()
+        .first()
+    )
     if field is not None:
         remember_role(field.table.project, request.user, field)
     if field is None or role_of(field.table.project, request.user) is None:

@@ -17,7 +17,7 @@ from ._htmx import refusals_as_403
 
 def get_project_for(request: HttpRequest, slug: str) -> Project:
     """The project if the user may see it; 404 otherwise (no hint that it exists)."""
-    project = with_role(Project.objects.select_related("owner"), request.user).filter(slug=slug).first()
+    project = with_role(Project.objects.select_related("owner"), request.user).filter(slug=slug).order_by().first()
     if project is not None:
         remember_role(project, request.user, project)
     if project is None or role_of(project, request.user) is None:
