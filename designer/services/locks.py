@@ -364,9 +364,11 @@ def guard_write(table: DataTable, *, actor, lock_token, base_revision, schema_ed
     Locks the table row (writes to one table are serialised), checks that ``lock_token`` is the caller's active,
     unexpired lock on it (:class:`TableLocked` otherwise) and that ``base_revision`` is the current revision
     (:class:`StaleRevision` otherwise). The lock row stays locked until commit, so a force-release cannot slip in
-    between the check and the write. ``table`` is refreshed in place from the locked row. A write without token
-    and revision inside :func:`holding` by its writer uses the writer's own lock; inside :func:`unattended` it is
-    locked for its own transaction only (the row lock) and refused while someone else holds the table's lock.
+    between the check and the write. When the caller holds the lock, one statement does it all (the table row
+    joined to the lock, :func:`_lock_with_table`); a refusal reads what it needs to explain itself. ``table`` is
+    refreshed in place from the locked row. A write without token and revision inside :func:`holding` by its
+    writer uses the writer's own lock; inside :func:`unattended` it is locked for its own transaction only (the
+    row lock) and refused while someone else holds the table's lock.
     ``schema_edit`` (all but lifecycle moves and deletes): a soft-deleted table refuses it up front (the move back
     to Draft of an Active/Deprecated table happens in ``_edit.touch``).
     """
