@@ -1,7 +1,8 @@
 """One field edit as the designer's panel sends it (HTMX POST with lock token and base revision), against a bare
 Django view doing the same single-row UPDATE on the same database, through the same middleware stack.
 
-Prints the median round trip of each, their ratio (DESIGN bar: <= 2x the bare view) and the SQL statements of
+Prints the median round trip of each (the two take turns, so both see the same load) and the CPU time this
+process spent on it, their ratio (DESIGN bar: <= 2x the bare view) and the SQL statements of
 one edit (DESIGN bar: <= 10; BEGIN/SAVEPOINT/COMMIT counted separately). Runs against DATABASE_URL in a throwaway
 test database (created and dropped here).
 
@@ -46,14 +47,23 @@ def bare_update(request: HttpRequest, field_id: str) -> HttpResponse:
 urlpatterns = [path("bare/<uuid:field_id>/", bare_update), path("", include("config.urls"))]
 
 
-def timed(send, repeat: int) -> float:
-    send(0)  # warm up
-    times = []
+def timed(sends: dict, repeat: int) -> dict:
+    """Median wall time and mean CPU time of this process (seconds) per round trip of each sender.
+
+    The senders take turns (bare, edit, bare, edit, ...), so both see the same load of a shared machine (the
+    same PostgreSQL fsync latency); timed one after the other, a load change between the runs skews the ratio.
+    """
+    for send in sends.values():
+        send(0)  # warm up
+    wall: dict = {name: [] for name in sends}
+    cpu: dict = {name: [] for name in sends}
     for n in range(1, repeat + 1):
-        start = time.perf_counter()
-        send(n)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for name, send in sends.items():
+            start, start_cpu = time.perf_counter(), time.process_time()
+            send(n)
+            cpu[name].append(time.process_time() - start_cpu)
+            wall[name].append(time.perf_counter() - start)
+    return {name: (statistics.median(wall[name]), statistics.mean(cpu[name])) for name in sends}
 
 
 def main() -> None:
@@ -108,15 +118,15 @@ def main() -> None:
 
             vendor = f"{connection.vendor} {connection.pg_version if connection.vendor == 'postgresql' else ''}"
             print(f"field edit bench on {vendor.strip()}, median of {args.repeat} round trips")
-            bare_median = timed(bare, args.repeat)
-            edit_median = timed(edit_as_the_page, args.repeat)
+            times = timed({"bare": bare, "edit": edit_as_the_page}, args.repeat)
+            (bare_median, bare_cpu), (edit_median, edit_cpu) = times["bare"], times["edit"]
             with CaptureQueriesContext(connection) as ctx:
                 edit(args.repeat + 1)
             statements = [q["sql"] for q in ctx.captured_queries][1:]  # without the revision read of edit()
             work = [s for s in statements if not s.upper().startswith(TRANSACTION_CONTROL)]
             ratio = edit_median / bare_median
-            print(f"  bare single-row update view : {bare_median * 1000:7.2f} ms")
-            print(f"  designer field edit (HTMX)  : {edit_median * 1000:7.2f} ms")
+            print(f"  bare single-row update view : {bare_median * 1000:7.2f} ms  (CPU here {bare_cpu * 1000:5.2f} ms)")
+            print(f"  designer field edit (HTMX)  : {edit_median * 1000:7.2f} ms  (CPU here {edit_cpu * 1000:5.2f} ms)")
             print(f"  ratio                       : {ratio:7.2f}x  (bar <= 2x)  {'ok' if ratio <= 2 else 'OVER'}")
             print(
                 f"  SQL per edit: {len(statements)} statements, {len(work)} without transaction control "

@@ -87,10 +87,14 @@ _CONSTRAINT_MESSAGES = {
 
 
 @contextmanager
-def integrity_as_validation():
-    """Turn a unique-constraint race into the same ValidationError the pre-check would have raised."""
+def integrity_as_validation(*, savepoint: bool = True):
+    """Turn a unique-constraint race into the same ValidationError the pre-check would have raised.
+
+    ``savepoint=False`` when the error always leaves the caller's own ``atomic`` block (a service that does
+    nothing after the failed save): that block rolls back, so the savepoint would only cost two statements.
+    """
     try:
-        with transaction.atomic():
+        with transaction.atomic(savepoint=savepoint):
             yield
     except IntegrityError as exc:
         text = str(exc)

@@ -197,7 +197,7 @@ def update_field(
     if field.is_required:
         _check_set_null(field)
         check_required_cycles(table.project, "is_required", field_required={field.pk: True})
-    with integrity_as_validation():
+    with integrity_as_validation(savepoint=False):  # the ValidationError leaves update_field's atomic
         save(field, actor)
     if renamed_from:
         _follow_rename_in_checks(table, actor, renamed_from, field.field_name)

@@ -364,14 +364,19 @@ def guard_write(table: DataTable, *, actor, lock_token, base_revision, schema_ed
     Locks the table row (writes to one table are serialised), checks that ``lock_token`` is the caller's active,
     unexpired lock on it (:class:`TableLocked` otherwise) and that ``base_revision`` is the current revision
     (:class:`StaleRevision` otherwise). The lock row stays locked until commit, so a force-release cannot slip in
-    between the check and the write. ``table`` is refreshed in place from the locked row. A write without token
-    and revision inside :func:`holding` by its writer uses the writer's own lock; inside :func:`unattended` it is
-    locked for its own transaction only (the row lock) and refused while someone else holds the table's lock.
+    between the check and the write. When the caller holds the lock, one statement does it all (the table row
+    joined to the lock, :func:`_lock_with_table`); a refusal reads what it needs to explain itself. ``table`` is
+    refreshed in place from the locked row. A write without token and revision inside :func:`holding` by its
+    writer uses the writer's own lock; inside :func:`unattended` it is locked for its own transaction only (the
+    row lock) and refused while someone else holds the table's lock.
     ``schema_edit`` (all but lifecycle moves and deletes): a soft-deleted table refuses it up front (the move back
     to Draft of an Active/Deprecated table happens in ``_edit.touch``).
     """
     project = table._state.fields_cache.get("project")  # keep the caller's project (and its role cache)
-    table.refresh_from_db(from_queryset=DataTable.objects.select_for_update())
+    token = _parse_token(lock_token)
+    held = token is not None and getattr(actor, "is_authenticated", False) and _lock_with_table(table, token, actor)
+    if not held:
+        table.refresh_from_db(from_queryset=DataTable.objects.select_for_update())
     if project is not None and project.pk == table.project_id:
         table.project = project
     if schema_edit:
@@ -382,15 +387,7 @@ def guard_write(table: DataTable, *, actor, lock_token, base_revision, schema_ed
         if _unattended.get() is not None:
             refuse_if_locked_by_others([table], actor, also=False)
             return table
-    token = _parse_token(lock_token)
-    lock = (
-        TableLock.objects.select_for_update()
-        .filter(table=table, released_at__isnull=True, lock_token=token, user=actor, expires_at__gt=timezone.now())
-        .first()
-        if token and getattr(actor, "is_authenticated", False)
-        else None
-    )
-    if lock is None:
+    if not held:
         raise _lost(table, token, actor)
     try:
         based_on = int(base_revision)
@@ -399,6 +396,23 @@ def guard_write(table: DataTable, *, actor, lock_token, base_revision, schema_ed
     if based_on != table.revision:
         raise StaleRevision(table, base_revision)
     return table
+
+
+def _lock_with_table(table: DataTable, token: uuid.UUID, actor) -> bool:
+    """One statement for the usual case of :func:`guard_write`: the table row joined to the caller's active,
+    unexpired lock on it, both rows ``FOR UPDATE``; ``table`` is refreshed from it. False (nothing locked, nothing
+    refreshed) when the caller does not hold that lock."""
+    mine = DataTable.objects.select_for_update().filter(
+        locks__lock_token=token,
+        locks__user=actor,
+        locks__released_at__isnull=True,
+        locks__expires_at__gt=timezone.now(),
+    )
+    try:
+        table.refresh_from_db(from_queryset=mine)
+    except DataTable.DoesNotExist:
+        return False
+    return True
 
 
 def refuse_if_locked_by_others(tables: Iterable[DataTable], actor, *, also: bool = True) -> None:

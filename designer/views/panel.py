@@ -21,8 +21,8 @@ from collections.abc import Callable
 from functools import wraps
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
+from django.db.models import Exists, OuterRef, Q
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -46,7 +46,7 @@ from designer.services import indexes as index_service
 from designer.services import relationships as rel_service
 from designer.services import tables as table_service
 from designer.services.locks import StaleRevision, active_lock
-from designer.services.permissions import can_edit, role_of
+from designer.services.permissions import can_edit, remember_role, role_of, with_role
 
 from ._htmx import diagram_changed, position_saved, refusals_as_403, retarget, trigger
 from .projects import get_project_for
@@ -73,28 +73,33 @@ def get_table(request: HttpRequest, slug: str, table_id) -> DataTable:
 
 
 def get_field(request: HttpRequest, slug: str, table_id, field_id) -> DataField:
-    """The field with its table (one query after the project)."""
-    project = get_project_for(request, slug)
-    field = get_object_or_404(
-        DataField.objects.select_related("table"), pk=field_id, table_id=table_id, table__project=project
+    """The field with its table and project, the user's role in the project and the field's FK marker
+    (``is_fk``: a foreign-key column of its table), in one query; 404 unless the user may see the project."""
+    fk = TableRelationship.objects.filter(target_field=OuterRef("pk"), target_table=OuterRef("table_id")).exclude(
+        relationship_type=RelationshipType.MANY_TO_MANY
     )
-    field.table.project = project  # share the role cache
+    fields = with_role(DataField.objects.select_related("table__project"), request.user, "table__project")
+    field = (
+        fields.annotate(is_fk=Exists(fk))
+        .filter(pk=field_id, table_id=table_id, table__project__slug=slug)
+        .order_by()
+        .first()
+    )
+    if field is not None:
+        remember_role(field.table.project, request.user, field)
+    if field is None or role_of(field.table.project, request.user) is None:
+        raise Http404("No such field, or you are not a member of its project.")
     return field
 
 
-def _decorate(fields: list[DataField], fk_ids: set) -> list[DataField]:
+def _decorate(fields: list[DataField], fk_ids: set | None) -> list[DataField]:
+    """Type labels and FK markers for the rows (``fk_ids`` None: the fields come from :func:`get_field`, which
+    read their ``is_fk``)."""
     for f in fields:
         f.type_label = type_label(f.data_type, f.field_config or {})
-        f.is_fk = f.pk in fk_ids
+        if fk_ids is not None:
+            f.is_fk = f.pk in fk_ids
     return fields
-
-
-def _fk_ids(table: DataTable) -> set:
-    return set(
-        TableRelationship.objects.filter(target_table=table)
-        .exclude(relationship_type=RelationshipType.MANY_TO_MANY)
-        .values_list("target_field_id", flat=True)
-    )
 
 
 def field_values(field: DataField | None) -> dict:
@@ -188,7 +193,7 @@ def guarded(kept: Callable[[HttpRequest, dict], dict] = _kept_form) -> Callable:
                 extra = {"lock_error": exc.message, **kept(request, kwargs)}
                 response = render(request, f"{PANEL}#table-panel", panel_context(request, table, **extra), status=409)
                 return retarget(response, "#panel")
-            if request.method == "POST" and response.status_code < 400:
+            if request.method == "POST" and response.status_code < 400 and "X-Table-Revision" not in response:
                 revision = DataTable.objects.filter(pk=table_id).values_list("revision", flat=True).first()
                 if revision is not None:
                     response["X-Table-Revision"] = str(revision)
@@ -325,7 +330,7 @@ def field_edit(request: HttpRequest, slug: str, table_id, field_id) -> HttpRespo
     context.update(type_choices=TYPE_CHOICES, errors={})
     if request.method != "POST":
         if request.GET.get("cancel"):
-            _decorate([field], _fk_ids(table))
+            _decorate([field], None)
             return render(request, f"{PANEL}#field-row", {**context, "f": field})
         return render(request, f"{PANEL}#field-form", {**context, "f": field, "fv": field_values(field)})
     try:
@@ -341,8 +346,11 @@ def field_edit(request: HttpRequest, slug: str, table_id, field_id) -> HttpRespo
             {**context, "f": field, "fv": request.POST.dict(), "errors": errors},
             status=422,
         )
-    _decorate([field], _fk_ids(table))
-    return diagram_changed(render(request, f"{PANEL}#field-row", {**context, "f": field}), tables=[table.pk])
+    _decorate([field], None)
+    response = render(request, f"{PANEL}#field-row", {**context, "f": field})
+    # the revision the edit saved, under the table's row lock: what this answer shows is based on it
+    response["X-Table-Revision"] = str(table.revision)
+    return diagram_changed(response, tables=[table.pk])
 
 
 @require_POST

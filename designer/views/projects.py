@@ -10,14 +10,16 @@ from django.views.decorators.http import require_http_methods, require_POST
 from designer.forms import error_dict
 from designer.models import Project, ProjectMembership, Role
 from designer.services import projects as project_service
-from designer.services.permissions import has_role, role_of, visible_projects
+from designer.services.permissions import has_role, remember_role, role_of, visible_projects, with_role
 
 from ._htmx import refusals_as_403
 
 
 def get_project_for(request: HttpRequest, slug: str) -> Project:
     """The project if the user may see it; 404 otherwise (no hint that it exists)."""
-    project = Project.objects.select_related("owner").filter(slug=slug).first()
+    project = with_role(Project.objects.select_related("owner"), request.user).filter(slug=slug).order_by().first()
+    if project is not None:
+        remember_role(project, request.user, project)
     if project is None or role_of(project, request.user) is None:
         raise Http404("No such project, or you are not a member of it.")
     return project

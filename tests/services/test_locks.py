@@ -206,6 +206,44 @@ def test_owner_forces_an_editors_lock_and_history_names_them(project, owner, edi
 
 
 @pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_guarded_write_holds_the_table_and_its_lock_until_it_commits_so_a_force_cannot_slip_in(
+    project, owner, editor
+):
+    from django.db import OperationalError, transaction
+
+    table = tables.create_table(project, actor=owner, table_name="invoices")
+    lock = locks.acquire(table, actor=editor)
+    seen = {}
+
+    def try_to_take(name, queryset):  # another server process, right now, without waiting
+        try:
+            with transaction.atomic():
+                seen[name] = len(queryset.select_for_update(nowait=True)) == 1
+        except OperationalError:
+            seen[name] = "waits"
+        finally:
+            connection.close()
+
+    def others():
+        for name, queryset in (
+            ("lock", TableLock.objects.filter(pk=lock.pk)),
+            ("table", DataTable.objects.filter(pk=table.pk)),
+        ):
+            thread = threading.Thread(target=try_to_take, args=(name, queryset))
+            thread.start()
+            thread.join()
+
+    with transaction.atomic():
+        guarded = locks.guard_write(table, actor=editor, lock_token=lock.lock_token, base_revision=table.revision)
+        assert guarded is table
+        others()
+        assert seen == {"lock": "waits", "table": "waits"}  # a force-release (or another write) queues behind it
+    others()
+    assert seen == {"lock": True, "table": True}
+
+
+@pytest.mark.postgres
 def test_only_staff_break_a_critical_deploy_lock(project, owner, make_user):
     admin = make_user("sam", staff=True)
     table = tables.create_table(project, actor=owner, table_name="invoices")

@@ -549,15 +549,23 @@ def test_composite_primary_key(owner_client, shop):
 def test_a_field_edit_round_trip_stays_within_a_small_constant_number_of_queries(
     owner_client, shop, django_assert_max_num_queries
 ):
-    """Session, user, project, role and field (with its table), the lock guard (the table row and the caller's
-    lock, both FOR UPDATE), the service's checks and writes with their history rows, the row's FK marker and the
-    table's new revision for the answer: 19 statements including the transaction's BEGIN/SAVEPOINT/COMMIT."""
+    """DESIGN §5: at most 10 statements of work. Session and user; the field with its table, project, the user's
+    role and its FK marker (one query); in one transaction without savepoints: the lock guard (the table row
+    joined to the caller's lock, both FOR UPDATE), the service's checks of a Required field (ON DELETE SET NULL,
+    required cycles), the field UPDATE and its history row, the table's revision bump and its history row. The
+    answer's X-Table-Revision is the bumped revision, known without reading it back."""
     total = DataField.objects.get(table=shop["orders"], field_name="total")
     path = url(shop["project"], "tables", shop["orders"].pk, "fields", total.pk, "")
     form = {"field_name": "total", "data_type": "decimal", "precision": "10", "scale": "2", "default_value": "0.00"}
     owner_client.get(path, **HX)
-    with django_assert_max_num_queries(19):
+    with django_assert_max_num_queries(12) as captured:
         response = post(owner_client, path, {**form, "description": "Order total", "is_required": "on"})
     assert response.status_code == 200
+    statements = [q["sql"].split()[0].upper() for q in captured.captured_queries]
+    work = [s for s in statements if s not in ("BEGIN", "SAVEPOINT", "RELEASE", "COMMIT", "ROLLBACK")]
+    # the test runs in its own transaction, so the edit's transaction is the one savepoint here
+    assert len(work) <= 10 and statements.count("SAVEPOINT") <= 1, statements
+    assert response["X-Table-Revision"] == str(DataTable.objects.get(pk=shop["orders"].pk).revision)
+    assert 'data-field="total"' in response.content.decode()
     total.refresh_from_db()
     assert (total.description, total.is_required) == ("Order total", True)
