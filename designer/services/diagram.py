@@ -1,14 +1,15 @@
-"""Read a project's diagram (boxes, connectors, groups, notes) in a constant number of queries (6)."""
+"""Read a project's diagram (boxes, connectors, groups, notes) in a constant number of queries (6; 7 for a
+partial drawing, which also sizes the boxes it does not draw)."""
 
 from __future__ import annotations
 
 import json
 from collections import defaultdict
 
-from django.db.models import TextField
-from django.db.models.functions import Cast
+from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, Max, OuterRef, Q, TextField
+from django.db.models.functions import Cast, Length
 
-from designer.diagram.geometry import Box, Edge, Row
+from designer.diagram.geometry import Box, Edge, Row, size_of
 from designer.diagram.svg import Diagram, Group, Note
 from designer.models import DataField, DataTable, Project, StickyNote, TableGroup, TableRelationship
 from designer.schema.types import type_label
@@ -128,4 +129,47 @@ def load_diagram(
             )
         ]
     )
-    return Diagram(boxes=boxes, edges=edges, groups=groups, notes=notes, title=project.name)
+    obstacles = (
+        _obstacles(project, [t for t in table_rows if str(t[0]) in visible - wanted]) if only is not None else []
+    )
+    return Diagram(boxes=boxes, edges=edges, groups=groups, notes=notes, title=project.name, obstacles=obstacles)
+
+
+def _obstacles(project: Project, table_rows: list[tuple]) -> list[Box]:
+    """Boxes of ``table_rows`` with their exact size but no rows, from one aggregate query: per table and kind
+    of column (type, options, key markers) the number of columns and the longest name."""
+    if not table_rows:
+        return []
+    wanted = {t[0] for t in table_rows}
+    is_fk = Exists(
+        TableRelationship.objects.filter(target_field=OuterRef("pk")).exclude(relationship_type="many_to_many")
+    )
+    summary = (
+        DataField.objects.filter(table__project=project)
+        .annotate(
+            config_text=Cast("field_config", TextField()),
+            is_pk=ExpressionWrapper(Q(pk_position__isnull=False), output_field=BooleanField()),
+            is_fk=is_fk,
+        )
+        .values_list("table_id", "data_type", "config_text", "is_pk", "is_fk", "is_unique")
+        .annotate(n=Count("id"), longest=Max(Length("field_name")))
+        .order_by()
+    )
+    labels: dict[tuple[str, str], str] = {}
+    counts: dict = defaultdict(int)
+    lines: dict = defaultdict(list)
+    for table_id, family, config, pk, fk, unique, n, longest in summary:
+        if table_id not in wanted:
+            continue
+        label = labels.get((family, config))
+        if label is None:
+            label = labels[(family, config)] = type_label(family, json.loads(config or "{}") or {})
+        markers = " ".join(m for m, on in (("PK", pk), ("FK", fk), ("UQ", unique)) if on)
+        counts[table_id] += n
+        lines[table_id].append((len(markers), longest + len(label)))
+    boxes = []
+    for pk, name, status, description, x, y in table_rows:
+        box = Box(id=str(pk), table_name=name, status=status, x=x, y=y, description=description)
+        box.width, box.height = size_of(name, counts[pk], lines[pk])
+        boxes.append(box)
+    return boxes
