@@ -175,3 +175,23 @@ def test_a_failed_deploy_records_no_version_but_its_run_names_both_hashes(live_s
     assert failed.from_hash == first.to_hash and failed.to_hash and failed.to_hash != first.to_hash
     assert SchemaVersion.objects.filter(project=project).count() == 1, "a failed deploy records no version"
     assert deploy_service.deployed_version(project).version_number == 1
+
+
+@pytest.mark.postgres
+def test_test_cleanup_drops_a_schemas_kept_schemas_and_no_other_projects_schema():
+    """``drop_schema_and_kept`` (every deploy test's cleanup) must not drop a schema that only starts alike."""
+    from designer.ddl.names import kept_schema
+
+    with psycopg.connect(settings.DEPLOY_DATABASE_URL, autocommit=True) as conn:
+        base = "cleanup_shop"
+        ours = [base, kept_schema(base, "d1"), kept_schema(base, "d12r")]
+        others = [f"{base}_kept_archive", "cleanup_shopXkeptXd1", f"{base}_kept_d1x"]
+        try:
+            for name in ours + others:
+                conn.execute(f'CREATE SCHEMA "{name}"')
+            drop_schema_and_kept(conn, base)
+            left = {n for (n,) in conn.execute("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'cleanup_shop%'")}
+            assert left == set(others)
+        finally:
+            for name in ours + others:
+                conn.execute(f'DROP SCHEMA IF EXISTS "{name}"')
