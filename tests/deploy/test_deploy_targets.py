@@ -8,6 +8,7 @@ import sqlite3
 import psycopg
 import pytest
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 
 from designer.models import DeployRun, Project, SchemaVersion
@@ -195,3 +196,22 @@ def test_test_cleanup_drops_a_schemas_kept_schemas_and_no_other_projects_schema(
         finally:
             for name in ours + others:
                 conn.execute(f'DROP SCHEMA IF EXISTS "{name}"')
+
+
+@pytest.mark.postgres
+def test_a_refused_first_deploy_claims_no_schema_name_a_deploy_that_runs_does(owner, deployer, pg_projects):
+    project = _project_with_a_table(deployer, "Refused shop")
+    pg_projects(project)
+    with pytest.raises(PermissionDenied):
+        deploy_service.deploy(project, actor=owner)  # no deploy permission
+    with pytest.raises(DeployRefused):
+        deploy_service.deploy(project, actor=deployer, expected_digest="0" * 64)  # the design changed since
+    project.refresh_from_db()
+    assert project.deploy_schema is None, "a refused deploy must not fix the schema name"
+    assert not DeployRun.objects.filter(project=project).exists()
+
+    run = deploy_service.deploy(project, actor=deployer)
+    assert run.status == "succeeded", run.error or run.verification
+    project.refresh_from_db()
+    assert project.deploy_schema == schema_name(project) == run.target_schema
+    assert _pg_tables(project.deploy_schema) == ["items"]
