@@ -122,7 +122,7 @@ def test_a_moved_tables_connectors_are_redrawn_around_boxes_as_in_the_full_diagr
 
 
 def test_a_partial_drawing_knows_the_exact_size_of_every_box_it_does_not_draw(shop, owner, locked):
-    from designer.services import fields
+    from designer.services import fields, relationships
     from designer.services.diagram import load_diagram
 
     project = shop["project"]
@@ -131,6 +131,9 @@ def test_a_partial_drawing_knows_the_exact_size_of_every_box_it_does_not_draw(sh
     with locked([wide, shop["orders"]], owner):
         fields.create_field(wide, actor=owner, field_name="code", data_type="string", primary_key=True)
         fields.create_field(wide, actor=owner, field_name="a_very_long_column_name_for_width", data_type="text")
+        ref = fields.create_field(wide, actor=owner, field_name="customer_ref", data_type="integer", is_unique=True)
+        customer_id = shop["customers"].fields.get(field_name="id")
+        relationships.create_relationship(project, actor=owner, source_field=customer_id, target_field=ref)
         fields.create_field(
             shop["orders"], actor=owner, field_name="ref", data_type="string", is_unique=True, is_required=True
         )
