@@ -15,6 +15,8 @@ others at once instead of when the lease runs out.
 
 from __future__ import annotations
 
+import logging
+
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.utils import timezone
@@ -24,6 +26,8 @@ from designer.services.locks import release_left_behind
 from designer.services.permissions import role_of
 
 from . import events
+
+log = logging.getLogger(__name__)
 
 #: Close codes the browser can tell apart (4000-4999 are the application's).
 NOT_LOGGED_IN, NOT_A_MEMBER = 4401, 4403
@@ -91,7 +95,10 @@ class ProjectConsumer(AsyncJsonWebsocketConsumer):
         if self.group is None:
             return
         if self.held:  # the tab is gone: its editor locks go back now (its own beacon may never come)
-            await database_sync_to_async(release_left_behind)(self.user, list(self.held))
+            try:
+                await database_sync_to_async(release_left_behind)(self.user, list(self.held))
+            except Exception:  # noqa: BLE001 - the socket still leaves; expiry frees the lock then
+                log.exception("releasing the locks of a closed tab failed")
         await self.channel_layer.group_discard(self.group, self.channel_name)
         await database_sync_to_async(_leave)(self.conn)
         await self.channel_layer.group_send(
