@@ -11,6 +11,7 @@ import psycopg
 import psycopg.sql
 import pytest
 
+from designer.ddl.names import kept_schema_pattern
 from designer.importers.sql import META_COMMAND
 
 
@@ -27,9 +28,11 @@ def deploy_url() -> str:
 
 
 def drop_schema_and_kept(conn: psycopg.Connection, schema: str) -> None:
-    """Test cleanup only (the product never drops with CASCADE): the schema and what deploys kept aside."""
+    """Test cleanup only (the product never drops with CASCADE): the schema and what deploys kept aside —
+    exactly the ``<schema>_kept_d<n>[r]`` schemas Tablewright names (``kept_schema_pattern``), never another
+    project's schema that merely starts alike."""
     rows = conn.execute(
-        "SELECT nspname FROM pg_namespace WHERE nspname = %s OR nspname LIKE %s", (schema, f"{schema}_kept_%")
+        "SELECT nspname FROM pg_namespace WHERE nspname = %s OR nspname ~ %s", (schema, kept_schema_pattern(schema))
     ).fetchall()
     for (name,) in rows:
         conn.execute(psycopg.sql.SQL("DROP SCHEMA {} CASCADE").format(psycopg.sql.Identifier(name)))

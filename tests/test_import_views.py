@@ -117,6 +117,28 @@ def test_editor_replaces_a_project_design_viewer_may_not(client, editor, viewer,
     assert list(DataTable.objects.filter(project=project).values_list("table_name", flat=True)) == ["artist"]
 
 
+def test_replacing_a_design_removes_the_table_groups_left_without_tables_and_says_so(logged_in, shop, owner):
+    from designer.services import layout
+    from designer.services import tables as table_service
+
+    project = shop["project"]
+    table_service.create_table(project, actor=owner, table_name="invoices")
+    invoices = DataTable.objects.get(project=project, table_name="invoices")
+    layout.create_group(project, actor=owner, name="Sales", table_ids=[shop["orders"].pk, shop["customers"].pk])
+    layout.create_group(project, actor=owner, name="Billing", table_ids=[invoices.pk])
+    sql = "CREATE TABLE customers (id int PRIMARY KEY, email varchar(200));CREATE TABLE products (id int PRIMARY KEY);"
+    response = logged_in.post(
+        reverse("designer:project-import-preview", args=[project.slug]), {"format": "sql", "text": sql}, **HX
+    )
+    confirm = reverse("designer:project-import-confirm", args=[project.slug])
+    assert logged_in.post(confirm, {"token": token_of(response)}, **HX).status_code == 204
+
+    groups = {g.name: sorted(t.table_name for t in g.tables.all()) for g in project.table_groups.all()}
+    assert groups == {"Sales": ["customers"]}, "Billing lost its only table; Sales keeps the one still there"
+    landing = logged_in.get(project.get_absolute_url()).content.decode()
+    assert "Removed the table group Billing: none of its tables is in the import." in landing
+
+
 @pytest.mark.postgres
 def test_user_reads_chinook_from_a_live_database(logged_in, scratch):  # noqa: F811
     schema = scratch.schema()

@@ -67,22 +67,33 @@ class Edge:
     on_update: str = "no_action"
 
 
+def _name_x(widest_markers: int) -> int:
+    return max(NAME_X, int(MARKER_X + widest_markers * MARKER_CHAR + 8))
+
+
 def name_x(rows: list[Row]) -> int:
     """Where the column names of a box start: after the widest run of key markers ("PK FK UQ"), so a
     marker never overlaps a name; every name of the box starts at the same x."""
-    widest = max((len(" ".join(row.markers)) for row in rows), default=0)
-    return max(NAME_X, int(MARKER_X + widest * MARKER_CHAR + 8))
+    return _name_x(max((len(" ".join(row.markers)) for row in rows), default=0))
 
 
 def box_size(title: str, rows: list[Row]) -> tuple[int, int]:
     """Width from the longest line (title, or markers + name + type), height from the row count."""
-    start = name_x(rows)
+    return size_of(
+        title, len(rows), [(len(" ".join(row.markers)), len(row.field_name) + len(row.type_label)) for row in rows]
+    )
+
+
+def size_of(title: str, row_count: int, lines: list[tuple[int, int]]) -> tuple[int, int]:
+    """``box_size`` from a summary of the rows: (length of the key markers, length of name + type) per line
+    that may be the widest (not necessarily every row), and the number of rows."""
+    start = _name_x(max((markers for markers, _ in lines), default=0))
     need = 28 + (len(title) + 12) * CHAR
-    for row in rows:
-        need = max(need, start + (len(row.field_name) + len(row.type_label) + 1) * CHAR + 36)
+    for _, text in lines:
+        need = max(need, start + (text + 1) * CHAR + 36)
     width = int(min(MAX_WIDTH, max(MIN_WIDTH, need)))
     width += (-width) % 10
-    return width, HEADER + ROW * len(rows) + PAD
+    return width, HEADER + ROW * row_count + PAD
 
 
 def row_y(box: Box, index: int) -> float:

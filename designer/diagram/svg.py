@@ -43,6 +43,8 @@ class Diagram:
     groups: list[Group] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
     title: str = ""
+    #: Boxes not drawn but in the way of connectors (a partial drawing): routed around as in the full one.
+    obstacles: list[Box] = field(default_factory=list)
 
 
 def _attr(value: object) -> str:
@@ -206,7 +208,7 @@ def render_svg(diagram: Diagram, *, standalone: bool = False, pad: int = 40) -> 
     """The whole diagram. Interactive: an ``<svg id="canvas">`` whose ``#viewport`` the page's script pans and
     zooms. Standalone: a complete SVG file sized to the drawing, with its own styles."""
     boxes = {b.id: b for b in diagram.boxes}
-    router = Router(diagram.boxes)
+    router = Router(diagram.boxes + diagram.obstacles)
     extents = [(b.x, b.y, b.x + b.width, b.y + b.height) for b in diagram.boxes]
     extents += [(n.x, n.y, n.x + n.width, n.y + n.height) for n in diagram.notes]
     for g in diagram.groups:

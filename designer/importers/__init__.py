@@ -43,6 +43,9 @@ class ImportResult:
     # and free-standing notes {"name", "text"}.
     groups: list[dict[str, Any]] = field(default_factory=list)
     sticky_notes: list[dict[str, Any]] = field(default_factory=list)
+    # Set by ``apply_import`` into an existing project: the names of its table groups that were removed
+    # because none of their tables is in the import.
+    removed_groups: list[str] = field(default_factory=list)
 
     @property
     def table_names(self) -> list[str]:

@@ -5,21 +5,34 @@ process sees the same list), gets a ``sync`` event with the active locks and who
 the others (``presence.joined``). Everything else arrives through :mod:`designer.realtime.events` broadcasts.
 The browser pings every 30 s (``{"event": "ping"}``), which keeps its presence fresh; the sweep removes the
 presence of sockets whose server died.
+
+The tab also says which editor lock it holds (``{"event": "holding", "token": "<lock token>"}``, sent when it
+takes one and again whenever its socket opens). When the socket closes, those locks still active and optimistic
+are released (``locks.release_left_behind``): the tab is gone, and its own ``sendBeacon`` release on
+``pagehide`` is best effort (a tab closed while its page is busy never sends it). Each lock change reaches the
+others at once instead of when the lease runs out.
 """
 
 from __future__ import annotations
+
+import logging
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.utils import timezone
 
 from designer.models import Presence, Project, TableLock
+from designer.services.locks import release_left_behind
 from designer.services.permissions import role_of
 
 from . import events
 
+log = logging.getLogger(__name__)
+
 #: Close codes the browser can tell apart (4000-4999 are the application's).
 NOT_LOGGED_IN, NOT_A_MEMBER = 4401, 4403
+#: The most lock tokens one socket remembers (a tab holds one editor lock at a time; it may have held others).
+MAX_HELD = 32
 
 
 def _join(project_id, user) -> Presence | None:
@@ -52,6 +65,7 @@ def _seen(conn) -> None:
 
 class ProjectConsumer(AsyncJsonWebsocketConsumer):
     group: str | None = None
+    held: dict[str, None]  # lock tokens the tab said it holds, oldest first
 
     async def connect(self) -> None:
         user = self.scope.get("user")
@@ -63,7 +77,7 @@ class ProjectConsumer(AsyncJsonWebsocketConsumer):
         if mine is None:
             await self.close(code=NOT_A_MEMBER)
             return
-        self.user, self.conn = user, mine.pk
+        self.user, self.conn, self.held = user, mine.pk, {}
         self.group = events.project_group(project_id)
         # Join the group first, then read the snapshot: an event committed after the read is then delivered
         # (after ``sync``: messages wait until connect returns), one committed before it is in the snapshot.
@@ -80,6 +94,11 @@ class ProjectConsumer(AsyncJsonWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         if self.group is None:
             return
+        if self.held:  # the tab is gone: its editor locks go back now (its own beacon may never come)
+            try:
+                await database_sync_to_async(release_left_behind)(self.user, list(self.held))
+            except Exception:  # noqa: BLE001 - the socket still leaves; expiry frees the lock then
+                log.exception("releasing the locks of a closed tab failed")
         await self.channel_layer.group_discard(self.group, self.channel_name)
         await database_sync_to_async(_leave)(self.conn)
         await self.channel_layer.group_send(
@@ -87,9 +106,16 @@ class ProjectConsumer(AsyncJsonWebsocketConsumer):
         )
 
     async def receive_json(self, content, **kwargs) -> None:
-        if isinstance(content, dict) and content.get("event") == "ping" and self.group is not None:
+        if not isinstance(content, dict) or self.group is None:
+            return
+        if content.get("event") == "ping":
             await database_sync_to_async(_seen)(self.conn)
             await self.send_json({"event": "pong"})
+        elif content.get("event") == "holding" and isinstance(content.get("token"), str):
+            self.held.pop(content["token"], None)
+            self.held[content["token"][:64]] = None
+            while len(self.held) > MAX_HELD:
+                self.held.pop(next(iter(self.held)))
 
     async def dispatch(self, message: dict) -> None:
         """Broadcasts go straight to the socket.

@@ -334,6 +334,22 @@ def _run(target, run: DeployRun, intended: Snapshot, progress: Progress | None) 
 
 
 # --- deploy -----------------------------------------------------------------------------------------
+def _claim_target_schema(project: Project, target, locks) -> None:
+    """Store the project's schema name once its deploy is sure to run (every refusal is behind it, so a
+    refused first deploy claims nothing). Another project claiming that same name since the target was opened
+    (two first deploys racing) refuses this one, which then deploys into its next candidate."""
+    try:
+        claimed = claim_schema_name(project)
+        if claimed != target.schema:
+            raise DeployRefused(
+                f"Another project took the schema {target.schema} a moment ago; {project.name} deploys into "
+                f"{claimed} instead. Review the plan and deploy again."
+            )
+    except DeployRefused:
+        release_locks(locks)
+        raise
+
+
 def deploy(
     project: Project,
     *,
@@ -349,8 +365,7 @@ def deploy(
     from .versions import version_for_design
 
     require_deployer(actor)
-    claim_schema_name(project)
-    target = target_for(project)
+    target = target_for(project)  # its schema: the stored name, or the one this first deploy will claim
     target.open(lock=True)
     try:
         p = plan(project, measure=True, target=target)
@@ -361,6 +376,7 @@ def deploy(
                 {"confirm_name": [f"This plan drops data. Type the project name ({project.name}) to confirm."]}
             )
         locks = take_critical_locks(project, {s.table for s in p.forward if s.table}, user=actor, reason="Deploy")
+        _claim_target_schema(project, target, locks)
         run = DeployRun.objects.create(
             project=project,
             number=p.number,

@@ -1,14 +1,15 @@
-"""Read a project's diagram (boxes, connectors, groups, notes) in a constant number of queries (6)."""
+"""Read a project's diagram (boxes, connectors, groups, notes) in a constant number of queries (6; 8 for a
+partial drawing, which also sizes the boxes it does not draw)."""
 
 from __future__ import annotations
 
 import json
 from collections import defaultdict
 
-from django.db.models import TextField
-from django.db.models.functions import Cast
+from django.db.models import Count, Max, Q, TextField
+from django.db.models.functions import Cast, Length
 
-from designer.diagram.geometry import Box, Edge, Row
+from designer.diagram.geometry import Box, Edge, Row, size_of
 from designer.diagram.svg import Diagram, Group, Note
 from designer.models import DataField, DataTable, Project, StickyNote, TableGroup, TableRelationship
 from designer.schema.types import type_label
@@ -128,4 +129,48 @@ def load_diagram(
             )
         ]
     )
-    return Diagram(boxes=boxes, edges=edges, groups=groups, notes=notes, title=project.name)
+    obstacles = (
+        _obstacles(project, [t for t in table_rows if str(t[0]) in visible - wanted], fk_fields)
+        if only is not None
+        else []
+    )
+    return Diagram(boxes=boxes, edges=edges, groups=groups, notes=notes, title=project.name, obstacles=obstacles)
+
+
+def _obstacles(project: Project, table_rows: list[tuple], fk_fields: set) -> list[Box]:
+    """Boxes of ``table_rows`` with their exact size but no rows, from two small queries instead of every
+    column: per table and column type the number of columns and the longest name, and the columns with key
+    markers (primary key, foreign key: ``fk_fields``, unique), for where the names start."""
+    if not table_rows:
+        return []
+    wanted = {t[0] for t in table_rows}
+    labels: dict[tuple[str, str], str] = {}
+    counts: dict = defaultdict(int)
+    lines: dict = defaultdict(list)  # table pk -> [(length of the markers, length of name + type)]
+    for table_id, family, config, n, longest in (
+        DataField.objects.filter(table__project=project)
+        .annotate(config_text=Cast("field_config", TextField()))
+        .values_list("table_id", "data_type", "config_text")
+        .annotate(n=Count("id"), longest=Max(Length("field_name")))
+        .order_by()
+    ):
+        if table_id not in wanted:
+            continue
+        label = labels.get((family, config))
+        if label is None:
+            label = labels[(family, config)] = type_label(family, json.loads(config or "{}") or {})
+        counts[table_id] += n
+        lines[table_id].append((0, longest + len(label)))
+    keyed = DataField.objects.filter(table__project=project).filter(
+        Q(pk_position__isnull=False) | Q(is_unique=True) | Q(pk__in=fk_fields)
+    )
+    for table_id, field_id, pk, unique in keyed.values_list("table_id", "id", "pk_position", "is_unique"):
+        if table_id in wanted:
+            marks = (pk is not None) + (field_id in fk_fields) + bool(unique)  # "PK FK UQ": 3 per marker, less 1
+            lines[table_id].append((3 * marks - 1, 0))
+    boxes = []
+    for pk, name, status, description, x, y in table_rows:
+        box = Box(id=str(pk), table_name=name, status=status, x=x, y=y, description=description)
+        box.width, box.height = size_of(name, counts[pk], lines[pk])
+        boxes.append(box)
+    return boxes

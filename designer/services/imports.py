@@ -62,24 +62,51 @@ def _check_url(url: str) -> None:
 @transaction.atomic
 def apply_import(result: ImportResult, *, actor, project: Project | None = None, name: str | None = None) -> Project:
     """Write an import: a new project named ``name`` (default: the name the source gives), or the design of
-    ``project`` replaced; then the table groups and notes the source carried. All or nothing."""
+    ``project`` replaced; then the table groups and notes the source carried. All or nothing.
+
+    Replacing: the project's own table groups keep those of their tables (by name) the import still has; a
+    group left with none is removed, and its name listed in ``result.removed_groups``."""
+    members: dict = {}
     if project is not None:
         require_role(project, actor, Role.EDITOR)
+        for group_id, table_name in TableGroup.tables.through.objects.filter(tablegroup__project=project).values_list(
+            "tablegroup_id", "datatable__table_name"
+        ):
+            members.setdefault(group_id, set()).add(table_name)
     snapshot = dict(result.snapshot)
     if project is None and not (name or (snapshot.get("project") or {}).get("name")):
         name = "Imported schema"
+    replacing = project is not None
     project = import_snapshot(snapshot, actor=actor, project=project, name=name or None)
-    _write_canvas(project, result, actor)
+    carried = _write_canvas(project, result, actor)
+    result.removed_groups = _regroup(project, members, carried) if replacing else []
     return project
 
 
-def _write_canvas(project: Project, result: ImportResult, actor) -> None:
+def _regroup(project: Project, members: dict, carried: set[str]) -> list[str]:
+    """After a replacement: the project's groups (except those the import carried, ``carried`` names) take
+    back their tables that are still there (``members``: group id -> table names before); the groups left
+    empty are deleted. Returns their names."""
+    tables = {t.table_name: t for t in DataTable.objects.filter(project=project)}
+    removed = []
+    for group in TableGroup.objects.filter(project=project).exclude(name__in=carried).order_by("name"):
+        kept = [tables[n] for n in sorted(members.get(group.pk, ())) if n in tables]
+        if kept:
+            group.tables.set(kept)
+        else:
+            removed.append(group.name)
+            group.delete()
+    return removed
+
+
+def _write_canvas(project: Project, result: ImportResult, actor) -> set[str]:
     """The import's table groups (a group of the same name is replaced) and sticky notes, placed clear of
-    the tables."""
+    the tables. Returns the names of the groups written."""
     from .layout import COLOR, GROUP_COLORS, NOTE_COLORS, new_table_position
 
     tables = {t.table_name: t for t in DataTable.objects.filter(project=project)}
     count = TableGroup.objects.filter(project=project).count()
+    written: set[str] = set()
     for n, group in enumerate(result.groups):
         color = str(group.get("color") or "").lower()
         if not COLOR.match(color):
@@ -88,12 +115,14 @@ def _write_canvas(project: Project, result: ImportResult, actor) -> None:
             project=project, name=group["name"].strip()[:80], defaults={"color": color}
         )
         made.tables.set([tables[t] for t in group["tables"] if t in tables])
+        written.add(made.name)
     user = actor if getattr(actor, "is_authenticated", False) else None
     for note in result.sticky_notes:
         x, y = new_table_position(project)
         StickyNote.objects.create(
             project=project, text=note["text"][:2000], color=NOTE_COLORS[0], position_x=x, position_y=y, created_by=user
         )
+    return written
 
 
 def with_canvas(project: Project, snapshot: Snapshot) -> Snapshot:

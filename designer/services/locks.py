@@ -554,3 +554,20 @@ def unattended(reason: str) -> Iterator[None]:
         yield
     finally:
         _unattended.reset(reset)
+
+
+def release_left_behind(actor, lock_tokens: Iterable) -> int:
+    """Give back the editor (optimistic) locks a browser tab held when its websocket closed.
+
+    The tab's own release (``sendBeacon`` on ``pagehide``) is best effort: a tab closed while its page is busy, a
+    crashed or killed browser never sends it, and only expiry (minutes) would free the table. The socket's close
+    is certain, so the consumer passes the tokens the tab said it holds. A restructuring (pessimistic) or deploy
+    lock stays. Tokens of locks already released or expired are ignored. Returns how many were released.
+    """
+    tokens = [t for t in (_parse_token(token) for token in lock_tokens) if t is not None]
+    if not tokens or not getattr(actor, "is_authenticated", False):
+        return 0
+    left = TableLock.objects.select_related("table").filter(
+        lock_token__in=tokens, user_id=actor.pk, lock_type=LockType.OPTIMISTIC, released_at__isnull=True
+    )
+    return sum(release(lock.table, actor=actor, lock_token=lock.lock_token) for lock in left)

@@ -61,8 +61,8 @@ def designer_page(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_GET
 def diagram_svg(request: HttpRequest, slug: str) -> HttpResponse:
-    """The canvas SVG (``?tables=id,id`` for just those boxes and their connectors), or with ``?download=1``
-    a standalone SVG file of the whole diagram."""
+    """The canvas SVG (``?tables=id,id`` for just those boxes and their connectors, routed around every other
+    box as in the full drawing), or with ``?download=1`` a standalone SVG file of the whole diagram."""
     project = get_project_for(request, slug)
     flags = _flags(request)
     if request.GET.get("download") == "1":

@@ -152,6 +152,14 @@ def _tell(request: HttpRequest, result: ImportResult, project: Project) -> None:
     """What was imported, and — again, on the project page — what was not."""
     count = len(result.snapshot["tables"])
     messages.success(request, f"Imported {count} table{'s' if count != 1 else ''} into {project.name}.")
+    if result.removed_groups:
+        names = ", ".join(result.removed_groups)
+        many = len(result.removed_groups) > 1
+        messages.info(
+            request,
+            f"Removed the table group{'s' if many else ''} {names}: none of {'their' if many else 'its'} tables "
+            "is in the import.",
+        )
     if result.unsupported:
         # every object, however many: a collapsible list (open when short), escaped item by item
         items = format_html_join("", "<li>{}</li>", ((str(u),) for u in result.unsupported))

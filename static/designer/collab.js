@@ -14,6 +14,10 @@
  *       expired. Inside: [data-lock-banner], #lock-errors, fieldset.panel-body (disabled
  *       until this browser holds the lock). Every htmx POST from the panel carries lock_token and
  *       base_revision; answers name the new revision in X-Table-Revision.
+ * The tab tells its socket which editor lock it holds ({"event": "holding", "token"}: when it takes one, and
+ * whenever the socket opens); when the socket closes the server gives that lock back if still optimistic. That is
+ * the sure way a closed tab's lock goes back (the sendBeacon on pagehide is best effort: a tab closed while its
+ * page is busy never sends it). After a reconnect, a lock of ours the server no longer lists is taken again.
  * schema.changed from others redraws that table's box (window.tablewright.refresh) and re-fetches the open
  * panel when it shows that table. "Others" means other tabs: every request of this tab carries its id in the
  * X-Tablewright-Tab header (htmx requests and the posts here; #collab[data-tab] for other scripts), the
@@ -188,6 +192,11 @@
             renewUrl: p.dataset.renewUrl, releaseUrl: p.dataset.releaseUrl,
             timer: setInterval(heartbeat, every)};
     setEditable(p, true, lock.token);
+    tellHolding();
+  }
+  // The server releases this lock when the socket closes (the tab is gone), whether or not the beacon went out.
+  function tellHolding() {
+    if (held && socket && socket.readyState === 1) socket.send(JSON.stringify({event: "holding", token: held.token}));
   }
   function heartbeat() {
     if (!held) return;
@@ -393,6 +402,8 @@
     if (kind === "sync") {
       locks = {};
       ev.locks.forEach(remember);
+      // Ours is not listed: it was given back while the socket was down (its close releases it): take it again.
+      if (held && held.lockType === "optimistic" && !locks[held.tableId]) drop(false);
       people = {};
       ev.presence.forEach(function (p) { people[p.conn] = p.user; });
       paintPresence(); paintBadges(); paintPanel();
@@ -435,6 +446,7 @@
     socket.onopen = function () {
       retry = 500;
       root.dataset.connected = "1";
+      tellHolding();
       clearInterval(pinger);
       pinger = setInterval(function () { if (socket.readyState === 1) socket.send("{\"event\":\"ping\"}"); }, 30000);
     };

@@ -8,6 +8,7 @@ import sqlite3
 import psycopg
 import pytest
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 
 from designer.models import DeployRun, Project, SchemaVersion
@@ -175,3 +176,42 @@ def test_a_failed_deploy_records_no_version_but_its_run_names_both_hashes(live_s
     assert failed.from_hash == first.to_hash and failed.to_hash and failed.to_hash != first.to_hash
     assert SchemaVersion.objects.filter(project=project).count() == 1, "a failed deploy records no version"
     assert deploy_service.deployed_version(project).version_number == 1
+
+
+@pytest.mark.postgres
+def test_test_cleanup_drops_a_schemas_kept_schemas_and_no_other_projects_schema():
+    """``drop_schema_and_kept`` (every deploy test's cleanup) must not drop a schema that only starts alike."""
+    from designer.ddl.names import kept_schema
+
+    with psycopg.connect(settings.DEPLOY_DATABASE_URL, autocommit=True) as conn:
+        base = "cleanup_shop"
+        ours = [base, kept_schema(base, "d1"), kept_schema(base, "d12r")]
+        others = [f"{base}_kept_archive", "cleanup_shopXkeptXd1", f"{base}_kept_d1x"]
+        try:
+            for name in ours + others:
+                conn.execute(f'CREATE SCHEMA "{name}"')
+            drop_schema_and_kept(conn, base)
+            left = {n for (n,) in conn.execute("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'cleanup_shop%'")}
+            assert left == set(others)
+        finally:
+            for name in ours + others:
+                conn.execute(f'DROP SCHEMA IF EXISTS "{name}"')
+
+
+@pytest.mark.postgres
+def test_a_refused_first_deploy_claims_no_schema_name_a_deploy_that_runs_does(owner, deployer, pg_projects):
+    project = _project_with_a_table(deployer, "Refused shop")
+    pg_projects(project)
+    with pytest.raises(PermissionDenied):
+        deploy_service.deploy(project, actor=owner)  # no deploy permission
+    with pytest.raises(DeployRefused):
+        deploy_service.deploy(project, actor=deployer, expected_digest="0" * 64)  # the design changed since
+    project.refresh_from_db()
+    assert project.deploy_schema is None, "a refused deploy must not fix the schema name"
+    assert not DeployRun.objects.filter(project=project).exists()
+
+    run = deploy_service.deploy(project, actor=deployer)
+    assert run.status == "succeeded", run.error or run.verification
+    project.refresh_from_db()
+    assert project.deploy_schema == schema_name(project) == run.target_schema
+    assert _pg_tables(project.deploy_schema) == ["items"]

@@ -170,7 +170,7 @@ def page(browser_context, request):
     page.on("console", lambda msg: blocked.append(msg.text) if "Content Security Policy" in msg.text else None)
     yield page
     failed = getattr(request.node, "rep_call", None)
-    if failed is not None and failed.failed:
+    if failed is not None and failed.failed and not page.is_closed():  # a test may close its page itself
         ARTIFACTS.mkdir(exist_ok=True)
         name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.nodeid)[-150:]
         page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)

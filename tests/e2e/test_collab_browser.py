@@ -139,6 +139,37 @@ def test_alice_and_bob_see_each_others_locks_and_edits_live(
     assert list(orders.fields.order_by("sort_order").values_list("field_name", flat=True)) == ["id", "note"]
 
 
+def test_a_tab_closed_while_its_page_is_busy_still_gives_its_lock_back_live(
+    page, live_server_url, login, make_user, locked, playwright_browser
+):
+    """A closing tab's own release (sendBeacon on pagehide) never goes out when Chromium kills a page that is too
+    busy to run its pagehide in time (a loaded machine: issue 4's flaky close); its socket's close frees the lock."""
+    alice = login("alice")
+    make_user("bob")
+    project = projects.create_project(actor=alice, name="Busy shop")
+    projects.set_member(project, actor=alice, username="bob", role="editor")
+    orders = tables.create_table(project, actor=alice, table_name="orders")
+    with locked([orders], alice):
+        fields.create_field(orders, actor=alice, field_name="id", data_type="integer", primary_key=True)
+    bob_context = playwright_browser.new_context(viewport={"width": 1440, "height": 900})
+    try:
+        b = bob_context.new_page()
+        _log_in(b, live_server_url, "bob")
+        a = _open_designer(page, live_server_url, project.slug)
+        _open_designer(b, live_server_url, project.slug)
+        _open_table(a, "orders")
+        expect(a.locator("[data-lock-banner]")).to_contain_text("You are editing", timeout=LIVE)
+        _open_table(b, "orders")
+        expect(b.locator("[data-lock-banner]")).to_contain_text("Locked by alice", timeout=LIVE)
+
+        a.evaluate("setTimeout(() => { const until = Date.now() + 4000; while (Date.now() < until); }, 0)")
+        a.close(run_before_unload=True)
+        expect(b.locator('#canvas g[data-table="orders"] .lock-badge')).to_have_text("Editing (you)", timeout=LIVE)
+        expect(_field_name(b)).to_be_enabled(timeout=LIVE)
+    finally:
+        bob_context.close()
+
+
 def test_one_person_in_two_tabs_sees_their_own_edits_and_keeps_working_when_one_tab_closes(
     page, browser_context, live_server_url, login, locked
 ):

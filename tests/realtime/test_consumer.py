@@ -117,6 +117,37 @@ async def test_former_holder_is_told_live_when_an_owner_forces_their_lock(projec
     await ws.disconnect()
 
 
+async def test_a_closed_tabs_editor_lock_goes_back_when_its_socket_closes_a_restructuring_lock_stays(
+    project, owner, editor, open_socket
+):
+    """The tab's own release (a beacon on pagehide) may never be sent; its socket's close is certain."""
+    from designer.models import TableLock
+
+    invoices = await sync_to_async(tables.create_table)(project, actor=owner, table_name="invoices")
+    payments = await sync_to_async(tables.create_table)(project, actor=owner, table_name="payments")
+    _, watcher = await open_socket(project, owner)
+    _, tab = await open_socket(project, editor)
+    short = await sync_to_async(locks.acquire)(invoices, actor=editor, from_tab=True)
+    long = await sync_to_async(locks.acquire)(payments, actor=editor, lock_type="pessimistic", reason="splitting it")
+    await tab.send_json_to({"event": "holding", "token": str(short.lock_token)})
+    await tab.send_json_to({"event": "holding", "token": str(long.lock_token)})
+    await tab.send_json_to({"event": "holding", "token": "not a token"})
+    await tab.send_json_to({"event": "ping"})  # answered after the messages before it: they have been read
+    while (await tab.receive_json_from(timeout=3))["event"] != "pong":
+        pass
+    for _ in range(2):
+        await next_event(watcher, "lock.acquired")
+
+    await tab.disconnect()
+    released = await next_event(watcher, "lock.released")
+    assert (released["table"], released["holder"]) == ("invoices", "eddie")
+    assert (await next_event(watcher, "presence.left"))["user"] == "eddie"
+    assert await watcher.receive_nothing(timeout=0.3)
+    still = await sync_to_async(list)(TableLock.objects.filter(released_at__isnull=True).values_list("lock_type"))
+    assert still == [("pessimistic",)], "a restructuring lock outlives the tab"
+    await watcher.disconnect()
+
+
 async def test_presence_lists_who_is_here_and_who_left(project, owner, editor, open_socket):
     _, alice = await open_socket(project, owner)
     assert [p["user"] for p in (await next_event(alice))["presence"]] == ["olivia"]

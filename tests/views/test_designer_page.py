@@ -89,6 +89,63 @@ def test_partial_diagram_has_the_asked_boxes_and_their_connectors(owner_client, 
     assert names == {"orders", "customers"}, "the other end of a connector comes along to draw it"
 
 
+def test_a_moved_tables_connectors_are_redrawn_around_boxes_as_in_the_full_diagram(owner_client, shop, owner, locked):
+    """After a drag the page redraws only the moved table (``?tables=``): its connectors must take the same way
+    around the other boxes as in the full drawing, not a plain curve through the box in between."""
+    from designer.diagram.geometry import connector
+    from designer.services import fields
+    from designer.services.diagram import load_diagram
+
+    project, customers, orders = shop["project"], shop["customers"], shop["orders"]
+    middle = table_service.create_table(project, actor=owner, table_name="audit_entries_in_between")
+    table_service.move_table(customers, actor=owner, x=0, y=0)
+    table_service.move_table(middle, actor=owner, x=400, y=0)
+    table_service.move_table(orders, actor=owner, x=800, y=40)
+    with locked([middle], owner):
+        for i in range(6):  # a tall box right in the way
+            fields.create_field(middle, actor=owner, field_name=f"note_{i}", data_type="text", is_unique=i == 0)
+
+    def paths(query: str) -> dict[str, str]:
+        root = ET.fromstring(owner_client.get(url(project, "diagram.svg") + query).content)
+        return {
+            g.get("id"): g.find("{http://www.w3.org/2000/svg}path[@class='line']").get("d")
+            for g in root.iter("{http://www.w3.org/2000/svg}g")
+            if g.get("class", "").startswith("edge ")
+        }
+
+    full, partial = paths(""), paths(f"?tables={orders.pk}")
+    edge = f"r-{shop['fk'].pk}"
+    assert partial[edge] == full[edge]
+    boxes = {b.table_name: b for b in load_diagram(project).boxes}
+    plain, *_ = connector(boxes["customers"], 0, boxes["orders"], 1)
+    assert full[edge] != plain, "the full drawing goes around the box in between (else this proves nothing)"
+
+
+def test_a_partial_drawing_knows_the_exact_size_of_every_box_it_does_not_draw(shop, owner, locked):
+    from designer.services import fields, relationships
+    from designer.services.diagram import load_diagram
+
+    project = shop["project"]
+    lonely = table_service.create_table(project, actor=owner, table_name="lonely")
+    wide = table_service.create_table(project, actor=owner, table_name="a_table_with_a_rather_long_name")
+    with locked([wide, shop["orders"]], owner):
+        fields.create_field(wide, actor=owner, field_name="code", data_type="string", primary_key=True)
+        fields.create_field(wide, actor=owner, field_name="a_very_long_column_name_for_width", data_type="text")
+        ref = fields.create_field(wide, actor=owner, field_name="customer_ref", data_type="integer", is_unique=True)
+        customer_id = shop["customers"].fields.get(field_name="id")
+        relationships.create_relationship(project, actor=owner, source_field=customer_id, target_field=ref)
+        fields.create_field(
+            shop["orders"], actor=owner, field_name="ref", data_type="string", is_unique=True, is_required=True
+        )
+    full = {b.id: (b.x, b.y, b.width, b.height) for b in load_diagram(project).boxes}
+    partial = load_diagram(project, only={str(lonely.pk)})
+    assert [b.id for b in partial.boxes] == [str(lonely.pk)]
+    assert {b.id: (b.x, b.y, b.width, b.height) for b in partial.obstacles} == {
+        k: v for k, v in full.items() if k != str(lonely.pk)
+    }
+    assert len({v[2:] for v in full.values()}) == 4, "boxes of different sizes (else this proves little)"
+
+
 def test_svg_download_is_a_standalone_valid_file(owner_client, shop):
     response = owner_client.get(url(shop["project"], "diagram.svg") + "?download=1")
     assert response["Content-Disposition"] == 'attachment; filename="shop.svg"'

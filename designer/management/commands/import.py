@@ -64,6 +64,8 @@ class Command(BaseCommand):
         digest = schema_hash(project_snapshot(created))
         verb = "Replaced the design of" if target else "Imported"
         self.stdout.write(f"{verb} {created.name!r} (slug {created.slug}, schema_hash {digest})")
+        for group in result.removed_groups:
+            self.stdout.write(f"Removed the table group {group!r}: none of its tables is in the import.")
 
     def _report(self, result) -> None:
         self.stdout.write(f"{len(result.table_names)} table(s): {', '.join(result.table_names) or 'none'}")
