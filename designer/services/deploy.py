@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
@@ -227,17 +226,14 @@ def take_critical_locks(project: Project, table_names: set[str], *, user, reason
 
     Refuses (``DeployRefused``) when someone else holds a live lock on one of them; a lock the deployer holds
     himself is upgraded to critical for the deploy. A shell deploy (``user`` None) locks in the owner's name.
+    One statement locks all the free tables (``locks.acquire_many``); each lock is still announced per table.
     """
     actor = user or project.owner
     tables = list(DataTable.objects.filter(project=project, table_name__in=table_names).select_related("project"))
     try:
-        with transaction.atomic():
-            return [
-                table_locks.acquire(
-                    table, actor=actor, lock_type=LockType.CRITICAL, reason=reason, by_operator=user is None
-                )
-                for table in tables
-            ]
+        return table_locks.acquire_many(
+            tables, actor=actor, lock_type=LockType.CRITICAL, reason=reason, by_operator=user is None
+        )
     except table_locks.TableLocked as exc:
         raise DeployRefused(
             f"Table {exc.table.table_name} is locked by {exc.holder} until "
@@ -246,8 +242,8 @@ def take_critical_locks(project: Project, table_names: set[str], *, user, reason
 
 
 def release_locks(locks: list[TableLock]) -> None:
-    for lock in locks:
-        table_locks.release(lock.table, actor=lock.user, lock_token=lock.lock_token)
+    """Give the deploy's locks back: one UPDATE (``locks.release_many``), ``lock.released`` per table."""
+    table_locks.release_many(locks)
 
 
 # --- running -----------------------------------------------------------------------------------------
@@ -265,8 +261,7 @@ def _activate_deployed_tables(project: Project, design: Snapshot, actor) -> None
         status="active", revision=F("revision") + 1, updated_at=timezone.now()
     )
     DataTable.history.bulk_history_create(tables, update=True, default_user=user)
-    for table in tables:
-        events.schema_changed(project.pk, table=table, by=actor)
+    events.tables_changed(project.pk, tables, by=actor)  # schema.changed per table, sent together
 
 
 FINAL_FIELDS = [
