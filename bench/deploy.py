@@ -237,7 +237,9 @@ def main() -> None:
                 f"round {round_ + 1}: tablewright {tw[-1]:.3f}s (execute + verify {inside[-1]:.3f}s), "
                 f"psql {ps[-1]:.3f}s" + (f", django migrate {dj[-1]:.3f}s" if round_ < args.django_repeat else "")
             )
-        reset(conn, schema, "bench_psql", "bench_django")
+            # each round's project has a schema of its own: drop it, or the catalogs grow by 1,500 relations a
+            # round and every later round (and introspection above all) runs against them
+            reset(conn, schema, "bench_psql", "bench_django")
 
         # Plan time for a 300-table diff: a rename, a widening and a new field in every table.
         changed = canonicalize(snapshot)
