@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import F, Max
 from django.utils import timezone
@@ -297,13 +298,17 @@ def _broadcast(project: Project, event: str, payload: dict) -> None:
 
 
 def _reporter(run: DeployRun, progress: Progress | None) -> Progress:
-    """Per batch (every ``BATCH`` statements, and the last): the run's counter in the app database (the
-    progress partial reads it) and ``deploy.progress`` to the project's viewers; then the caller's callback."""
-    sent = {"done": 0}
+    """Per batch (every ``BATCH`` statements) at most every ``DEPLOY_PROGRESS_INTERVAL`` seconds, and at the end:
+    the run's counter in the app database (the progress partial reads it) and ``deploy.progress`` to the project's
+    viewers — a commit and a broadcast each, so a fast deploy is not slowed down by telling about it; then the
+    caller's callback (every time)."""
+    every = float(getattr(settings, "DEPLOY_PROGRESS_INTERVAL", 0.25))
+    sent = {"done": 0, "at": time.monotonic()}
 
     def report(run_: DeployRun, done: int, total: int) -> None:
-        if done == total or done - sent["done"] >= BATCH:
-            sent["done"] = done
+        now = time.monotonic()
+        if done == total or (done - sent["done"] >= BATCH and now - sent["at"] >= every):
+            sent["done"], sent["at"] = done, now
             DeployRun.objects.filter(pk=run.pk).update(statements_done=done)
             _broadcast(run.project, "deploy.progress", {"run": run.number, "done": done, "total": total})
         if progress is not None:

@@ -34,6 +34,7 @@ async def test_viewers_see_deploy_progress_per_batch_on_the_websocket(
     settings,
 ):
     settings.LOCK_SWEEP_IN_ASGI = False
+    settings.DEPLOY_PROGRESS_INTERVAL = 0  # every batch, however fast
     clean_target(project)
     await sync_to_async(_wide_design)(project, deployer, 2 * BATCH + 10)
     connected, ws = await open_socket(project, viewer)
@@ -57,6 +58,44 @@ async def test_viewers_see_deploy_progress_per_batch_on_the_websocket(
     expected = [0, *range(BATCH, total, BATCH), total]
     assert progress == [(done, total) for done in expected]
     assert sorted(set(seen_in_db)) == expected[1:], "the run's counter moves per batch too"
+    await ws.disconnect()
+    await asyncio.sleep(0)
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_fast_deploy_reports_progress_at_most_every_interval(
+    project,
+    viewer,
+    deployer,
+    clean_target,
+    open_socket,
+    settings,
+):
+    settings.LOCK_SWEEP_IN_ASGI = False
+    settings.DEPLOY_PROGRESS_INTERVAL = 3600
+    clean_target(project)
+    await sync_to_async(_wide_design)(project, deployer, 2 * BATCH + 10)
+    connected, ws = await open_socket(project, viewer)
+    assert connected
+    seen_in_db, calls = [], []
+
+    def callback(run, done, total):
+        calls.append(done)
+        seen_in_db.append(DeployRun.objects.get(pk=run.pk).statements_done)
+
+    run = await sync_to_async(deploy_service.deploy)(project, actor=deployer, progress=callback)
+    assert run.status == "succeeded", run.error or run.verification
+    total = len(run.statements)
+    progress = []
+    while True:
+        event = await ws.receive_json_from(timeout=5)
+        if event["event"] == "deploy.progress":
+            progress.append(event["done"])
+        if event["event"] == "deploy.finished":
+            break
+    assert progress == [0, total], "the start and the end; no batch in between came an interval after the last"
+    assert calls == [*range(BATCH, total, BATCH), total], "the caller's callback still hears every batch"
+    assert seen_in_db == [0] * (len(calls) - 1) + [total]
     await ws.disconnect()
     await asyncio.sleep(0)
 
