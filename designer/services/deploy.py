@@ -8,7 +8,8 @@ slug (:func:`schema_name`), never among the app's own tables. A deploy:
 3. takes ``critical`` locks on the affected tables in the designer,
 4. runs every statement in one transaction (on any error nothing is applied and the run records the
    failing statement),
-5. introspects the target and requires no difference from the design (else ``failed_verification``),
+5. introspects the target (in that transaction, before it commits) and requires no difference from the
+   design (else ``failed_verification``),
 6. moves deployed Draft tables to Active and records a :class:`DeployRun` with the forward and reverse SQL.
 
 Rollback runs the reverse SQL of the last deploy (restoring kept-aside tables and columns with their data);
@@ -321,14 +322,16 @@ def _run(target, run: DeployRun, intended: Snapshot, progress: Progress | None) 
     """Execute the run's statements and verify convergence (the caller releases its locks). True when applied."""
     started = time.monotonic()
     _broadcast(run.project, "deploy.progress", {"run": run.number, "done": 0, "total": len(run.statements)})
-    try:
-        target.execute(run, run.statements, _reporter(run, progress))
+    try:  # the convergence check reads the target inside the deploy's transaction, just before it commits
+        target.execute(
+            run, run.statements, _reporter(run, progress), before_commit=lambda: _verify(target, run, intended)
+        )
     except StatementFailed:
         run.status = DeployStatus.FAILED
+        run.verification, run.live_warnings = [], []  # nothing was applied, so nothing was verified
         _finish(run, started)
         return False
     run.statements_done = len(run.statements)
-    _verify(target, run, intended)
     _finish(run, started)
     return True
 
