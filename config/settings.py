@@ -191,6 +191,9 @@ LOCK_TTL_CRITICAL = env_int("LOCK_TTL_CRITICAL", 900)
 # inside each ASGI process (LOCK_SWEEP_IN_ASGI) and/or by `manage.py expire_locks --loop`.
 LOCK_SWEEP_INTERVAL = float(os.environ.get("LOCK_SWEEP_INTERVAL") or 1)
 LOCK_SWEEP_IN_ASGI = env_bool("LOCK_SWEEP_IN_ASGI", True)
+# A running deploy reports its progress (the run's counter, deploy.progress) per batch of statements, at most
+# every DEPLOY_PROGRESS_INTERVAL seconds (0: every batch), and always at the end.
+DEPLOY_PROGRESS_INTERVAL = float(os.environ.get("DEPLOY_PROGRESS_INTERVAL") or 0.25)
 # A viewer's presence goes when their socket closes, or after PRESENCE_TIMEOUT seconds without a ping.
 PRESENCE_TIMEOUT = env_int("PRESENCE_TIMEOUT", 90)
 

@@ -18,7 +18,9 @@ request), or null. A tab skips the ``schema.changed`` it caused itself — not t
 
 Broadcasts from sync code go out after the surrounding transaction commits (``transaction.on_commit``), through
 ``channel_layer.group_send``: ``async_to_sync`` for the in-memory layer, one warm event-loop thread per process
-for Redis (see ``_Sender``). A broken channel layer is logged, never fails the write.
+for Redis (see ``_Sender``). A broken channel layer is logged, never fails the write. Bulk writes (a deploy's
+critical locks and their release, its Draft → Active move) send the very same per-table events, in order, through
+one commit hook and one hand-off to the sender (``broadcast_many``, ``locks_changed``, ``tables_changed``).
 """
 
 from __future__ import annotations
@@ -111,6 +113,19 @@ class _Sender:
             return
         asyncio.run_coroutine_threadsafe(layer.group_send(group, payload), self.loop()).result(timeout)
 
+    def send_many(self, group: str, payloads: list[dict], timeout: float = 5.0) -> None:
+        """Several messages to one group, in order, with one hand-off to the loop (not one per message)."""
+        layer = get_channel_layer()
+
+        async def send_all() -> None:
+            for payload in payloads:
+                await layer.group_send(group, payload)
+
+        if isinstance(layer, InMemoryChannelLayer):
+            async_to_sync(send_all)()
+            return
+        asyncio.run_coroutine_threadsafe(send_all(), self.loop()).result(timeout + len(payloads) / 100)
+
 
 _sender = _Sender()
 
@@ -122,6 +137,15 @@ def send_now(project_id, event: dict) -> None:
         _sender.send(group, message(event))
     except Exception:  # noqa: BLE001 - a broadcast must never undo or fail a committed write
         log.exception("broadcast of %s to %s failed", event.get("event"), group)
+
+
+def send_many_now(project_id, batch: list[dict]) -> None:
+    """Publish several events to the project's group right away, in order (see :func:`broadcast_many`)."""
+    group = project_group(project_id)
+    try:
+        _sender.send_many(group, [message(event) for event in batch])
+    except Exception:  # noqa: BLE001 - a broadcast must never undo or fail a committed write
+        log.exception("broadcast of %d events (%s…) to %s failed", len(batch), batch[0].get("event"), group)
 
 
 #: The browser tab the current request comes from (``X-Tablewright-Tab``), set by ``TabOriginMiddleware``.
@@ -141,6 +165,28 @@ def broadcast(project_id, event: dict) -> None:
     transaction.on_commit(lambda: send_now(project_id, event))
 
 
+def broadcast_many(project_id, batch: list[dict]) -> None:
+    """Like :func:`broadcast` for each event of ``batch`` (the same events, in order, after the commit), with one
+    commit hook and one hand-off to the sender for all of them: a deploy's hundreds of lock and schema events."""
+    if not batch:
+        return
+    tab = origin.get()
+    for event in batch:
+        event.setdefault("origin", tab)
+    transaction.on_commit(lambda: send_many_now(project_id, batch))
+
+
+def locks_changed(kind: str, locks: list) -> None:
+    """``lock.<kind>`` for each lock (one event per table, as :func:`lock_changed` sends), broadcast together."""
+    if kind not in LOCK_EVENTS or kind == "forced":
+        raise ValueError(f"unknown bulk lock event {kind!r}")
+    by_project: dict = {}
+    for lock in locks:
+        by_project.setdefault(lock.table.project_id, []).append(lock_payload(lock, kind))
+    for project_id, batch in by_project.items():
+        broadcast_many(project_id, batch)
+
+
 def lock_changed(kind: str, lock, *, by=None, reason: str = "") -> None:
     if kind not in LOCK_EVENTS:
         raise ValueError(f"unknown lock event {kind!r}")
@@ -151,19 +197,25 @@ def lock_changed(kind: str, lock, *, by=None, reason: str = "") -> None:
     broadcast(lock.table.project_id, event)
 
 
+def _schema_payload(table, what: str, by) -> dict:
+    return {
+        "event": "schema.changed",
+        "table_id": str(table.pk) if table is not None else None,
+        "table": table.table_name if table is not None else None,
+        "what": what,
+        "revision": table.revision if table is not None else None,
+        "by": by.get_username() if getattr(by, "is_authenticated", False) else None,
+    }
+
+
 def schema_changed(project_id, *, table=None, what: str = "schema", by=None) -> None:
     """A table (or, without ``table``, the whole design) changed: viewers refresh it."""
-    broadcast(
-        project_id,
-        {
-            "event": "schema.changed",
-            "table_id": str(table.pk) if table is not None else None,
-            "table": table.table_name if table is not None else None,
-            "what": what,
-            "revision": table.revision if table is not None else None,
-            "by": by.get_username() if getattr(by, "is_authenticated", False) else None,
-        },
-    )
+    broadcast(project_id, _schema_payload(table, what, by))
+
+
+def tables_changed(project_id, tables: list, *, what: str = "schema", by=None) -> None:
+    """``schema.changed`` for each table (one event per table, as :func:`schema_changed` sends), together."""
+    broadcast_many(project_id, [_schema_payload(table, what, by) for table in tables])
 
 
 def presence(kind: str, *, user, conn) -> dict:

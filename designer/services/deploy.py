@@ -8,7 +8,8 @@ slug (:func:`schema_name`), never among the app's own tables. A deploy:
 3. takes ``critical`` locks on the affected tables in the designer,
 4. runs every statement in one transaction (on any error nothing is applied and the run records the
    failing statement),
-5. introspects the target and requires no difference from the design (else ``failed_verification``),
+5. introspects the target (in that transaction, before it commits) and requires no difference from the
+   design (else ``failed_verification``),
 6. moves deployed Draft tables to Active and records a :class:`DeployRun` with the forward and reverse SQL.
 
 Rollback runs the reverse SQL of the last deploy (restoring kept-aside tables and columns with their data);
@@ -24,8 +25,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
@@ -227,17 +228,14 @@ def take_critical_locks(project: Project, table_names: set[str], *, user, reason
 
     Refuses (``DeployRefused``) when someone else holds a live lock on one of them; a lock the deployer holds
     himself is upgraded to critical for the deploy. A shell deploy (``user`` None) locks in the owner's name.
+    One statement locks all the free tables (``locks.acquire_many``); each lock is still announced per table.
     """
     actor = user or project.owner
     tables = list(DataTable.objects.filter(project=project, table_name__in=table_names).select_related("project"))
     try:
-        with transaction.atomic():
-            return [
-                table_locks.acquire(
-                    table, actor=actor, lock_type=LockType.CRITICAL, reason=reason, by_operator=user is None
-                )
-                for table in tables
-            ]
+        return table_locks.acquire_many(
+            tables, actor=actor, lock_type=LockType.CRITICAL, reason=reason, by_operator=user is None
+        )
     except table_locks.TableLocked as exc:
         raise DeployRefused(
             f"Table {exc.table.table_name} is locked by {exc.holder} until "
@@ -246,8 +244,8 @@ def take_critical_locks(project: Project, table_names: set[str], *, user, reason
 
 
 def release_locks(locks: list[TableLock]) -> None:
-    for lock in locks:
-        table_locks.release(lock.table, actor=lock.user, lock_token=lock.lock_token)
+    """Give the deploy's locks back: one UPDATE (``locks.release_many``), ``lock.released`` per table."""
+    table_locks.release_many(locks)
 
 
 # --- running -----------------------------------------------------------------------------------------
@@ -265,8 +263,7 @@ def _activate_deployed_tables(project: Project, design: Snapshot, actor) -> None
         status="active", revision=F("revision") + 1, updated_at=timezone.now()
     )
     DataTable.history.bulk_history_create(tables, update=True, default_user=user)
-    for table in tables:
-        events.schema_changed(project.pk, table=table, by=actor)
+    events.tables_changed(project.pk, tables, by=actor)  # schema.changed per table, sent together
 
 
 FINAL_FIELDS = [
@@ -302,13 +299,17 @@ def _broadcast(project: Project, event: str, payload: dict) -> None:
 
 
 def _reporter(run: DeployRun, progress: Progress | None) -> Progress:
-    """Per batch (every ``BATCH`` statements, and the last): the run's counter in the app database (the
-    progress partial reads it) and ``deploy.progress`` to the project's viewers; then the caller's callback."""
-    sent = {"done": 0}
+    """Per batch (every ``BATCH`` statements) at most every ``DEPLOY_PROGRESS_INTERVAL`` seconds, and at the end:
+    the run's counter in the app database (the progress partial reads it) and ``deploy.progress`` to the project's
+    viewers — a commit and a broadcast each, so a fast deploy is not slowed down by telling about it; then the
+    caller's callback (every time)."""
+    every = float(getattr(settings, "DEPLOY_PROGRESS_INTERVAL", 0.25))
+    sent = {"done": 0, "at": time.monotonic()}
 
     def report(run_: DeployRun, done: int, total: int) -> None:
-        if done == total or done - sent["done"] >= BATCH:
-            sent["done"] = done
+        now = time.monotonic()
+        if done == total or (done - sent["done"] >= BATCH and now - sent["at"] >= every):
+            sent["done"], sent["at"] = done, now
             DeployRun.objects.filter(pk=run.pk).update(statements_done=done)
             _broadcast(run.project, "deploy.progress", {"run": run.number, "done": done, "total": total})
         if progress is not None:
@@ -321,14 +322,16 @@ def _run(target, run: DeployRun, intended: Snapshot, progress: Progress | None) 
     """Execute the run's statements and verify convergence (the caller releases its locks). True when applied."""
     started = time.monotonic()
     _broadcast(run.project, "deploy.progress", {"run": run.number, "done": 0, "total": len(run.statements)})
-    try:
-        target.execute(run, run.statements, _reporter(run, progress))
+    try:  # the convergence check reads the target inside the deploy's transaction, just before it commits
+        target.execute(
+            run, run.statements, _reporter(run, progress), before_commit=lambda: _verify(target, run, intended)
+        )
     except StatementFailed:
         run.status = DeployStatus.FAILED
+        run.verification, run.live_warnings = [], []  # nothing was applied, so nothing was verified
         _finish(run, started)
         return False
     run.statements_done = len(run.statements)
-    _verify(target, run, intended)
     _finish(run, started)
     return True
 

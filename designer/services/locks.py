@@ -155,9 +155,37 @@ def expire_locks(now: datetime | None = None) -> list[TableLock]:
     return _claim_expired(None, now or timezone.now())
 
 
-def _insert(table: DataTable, actor, lock_type: str, reason: str, now: datetime, ttl: int) -> TableLock | None:
-    """One statement: insert the lock unless the table already has an active one. None when it has."""
-    lock = TableLock(
+_INSERT_FIELDS = [
+    "id",
+    "table",
+    "user",
+    "lock_token",
+    "lock_type",
+    "locked_at",
+    "expires_at",
+    "reason",
+    "release_reason",
+]
+
+
+def _insert_rows(locks: list[TableLock]) -> set:
+    """One ``INSERT … ON CONFLICT DO NOTHING`` for these locks: the ids of the tables that got theirs (a table
+    that already has an active lock keeps it and is left out)."""
+    fields = [TableLock._meta.get_field(name) for name in _INSERT_FIELDS]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    row = f"({', '.join(['%s'] * len(fields))})"
+    sql = (
+        f"INSERT INTO {TableLock._meta.db_table} ({columns}) VALUES {', '.join([row] * len(locks))} "
+        "ON CONFLICT (table_id) WHERE released_at IS NULL DO NOTHING RETURNING table_id"
+    )
+    values = [f.get_db_prep_save(getattr(lock, f.attname), connection) for lock in locks for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        return {DataTable._meta.pk.to_python(table_id) for (table_id,) in cursor.fetchall()}
+
+
+def _new_lock(table: DataTable, actor, lock_type: str, reason: str, now: datetime, ttl: int) -> TableLock:
+    return TableLock(
         table=table,
         user=actor,
         lock_type=lock_type,
@@ -165,20 +193,24 @@ def _insert(table: DataTable, actor, lock_type: str, reason: str, now: datetime,
         locked_at=now,
         expires_at=now + timedelta(seconds=ttl),
     )
-    fields = ["id", "table", "user", "lock_token", "lock_type", "locked_at", "expires_at", "reason", "release_reason"]
-    columns, values = [], []
-    for name in fields:
-        field = TableLock._meta.get_field(name)
-        columns.append(connection.ops.quote_name(field.column))
-        values.append(field.get_db_prep_save(getattr(lock, field.attname), connection))
-    sql = (
-        f"INSERT INTO {TableLock._meta.db_table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(values))}) "
-        "ON CONFLICT (table_id) WHERE released_at IS NULL DO NOTHING RETURNING id"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, values)
-        inserted = cursor.fetchone()
-    return lock if inserted else None
+
+
+def _insert(table: DataTable, actor, lock_type: str, reason: str, now: datetime, ttl: int) -> TableLock | None:
+    """One statement: insert the lock unless the table already has an active one. None when it has."""
+    lock = _new_lock(table, actor, lock_type, reason, now, ttl)
+    return lock if _insert_rows([lock]) else None
+
+
+def _lock_request(lock_type: str, reason: str) -> tuple[str, str]:
+    lock_type = _lock_type(lock_type)
+    reason = (reason or "").strip()
+    if lock_type == LockType.PESSIMISTIC and not reason:
+        raise ValidationError(
+            {"reason": ["Say why you lock this table for a long time (for example: 'splitting it')."]}
+        )
+    if len(reason) > 200:
+        raise ValidationError({"reason": [f"The reason is {len(reason)} characters long; the limit is 200."]})
+    return lock_type, reason
 
 
 @transaction.atomic
@@ -202,14 +234,7 @@ def acquire(
     ``by_operator``: taken for a shell command run by the server's operator (``manage.py deploy``), in
     ``actor``'s name, without checking ``actor``'s role or deploy permission.
     """
-    lock_type = _lock_type(lock_type)
-    reason = (reason or "").strip()
-    if lock_type == LockType.PESSIMISTIC and not reason:
-        raise ValidationError(
-            {"reason": ["Say why you lock this table for a long time (for example: 'splitting it')."]}
-        )
-    if len(reason) > 200:
-        raise ValidationError({"reason": [f"The reason is {len(reason)} characters long; the limit is 200."]})
+    lock_type, reason = _lock_request(lock_type, reason)
     if not by_operator:
         _require_may_lock(table, actor, lock_type)
     ttl = ttl or ttl_seconds(lock_type)
@@ -324,6 +349,86 @@ def release(table: DataTable, *, actor, lock_token) -> bool:
     lock.released_at, lock.release_reason, lock.user, lock.table = now, "released", actor, table
     events.lock_changed("released", lock)
     return True
+
+
+BULK_ROWS = 1000  # locks per statement in acquire_many / release_many
+
+
+def _bulk_size(params_per_row: int, rows: int) -> int:
+    """Rows per statement: at most BULK_ROWS, and within the database's limit of parameters (SQLite)."""
+    return max(1, min(BULK_ROWS, connection.ops.bulk_batch_size(["x"] * params_per_row, [None] * rows)))
+
+
+@transaction.atomic
+def acquire_many(
+    tables: Iterable[DataTable],
+    *,
+    actor,
+    lock_type: str = LockType.OPTIMISTIC,
+    reason: str = "",
+    by_operator: bool = False,
+) -> list[TableLock]:
+    """:func:`acquire` for every table, all or none (a deploy's critical locks on the tables it changes).
+
+    The free tables are locked by one ``INSERT … ON CONFLICT DO NOTHING`` (per :data:`BULK_ROWS`), against the
+    same partial unique index, so racing writers still get exactly one winner per table. A table that already
+    has an active lock goes through :func:`acquire` (an expired lock is claimed, the actor's own lock renewed
+    and upgraded, anyone else's refused with :class:`TableLocked` — and then none of the tables stays locked).
+    Every lock taken is broadcast as ``lock.acquired``, one event per table, sent together after the commit.
+    Returns the locks in the order of ``tables``.
+    """
+    tables = list(tables)
+    lock_type, reason = _lock_request(lock_type, reason)
+    if not by_operator:
+        for one_per_project in {t.project_id: t for t in tables}.values():
+            _require_may_lock(one_per_project, actor, lock_type)
+    ttl = ttl_seconds(lock_type)
+    now = timezone.now()
+    wanted = {table.pk: _new_lock(table, actor, lock_type, reason, now, ttl) for table in tables}
+    taken: set = set()
+    batch = list(wanted.values())
+    size = _bulk_size(len(_INSERT_FIELDS), len(batch))
+    for start in range(0, len(batch), size):
+        taken |= _insert_rows(batch[start : start + size])
+    got = {pk: wanted[pk] for pk in taken}
+    events.locks_changed("acquired", list(got.values()))
+    for table in tables:
+        if table.pk not in got:  # someone (maybe the actor) holds it, or held it and it ran out
+            got[table.pk] = acquire(table, actor=actor, lock_type=lock_type, reason=reason, by_operator=True)
+    return [got[table.pk] for table in tables]
+
+
+@transaction.atomic
+def release_many(locks: Iterable[TableLock]) -> list[TableLock]:
+    """:func:`release` for each of these locks (a deploy's critical locks when it ends), by their holders.
+
+    One ``UPDATE … WHERE released_at IS NULL``: a lock that is gone already (broken, expired and swept) is left
+    as it is and not announced again; each one released here is broadcast as ``lock.released``, one event per
+    table, sent together after the commit. Returns the released locks.
+    """
+    by_token = {lock.lock_token: lock for lock in locks}
+    now = timezone.now()
+    meta = TableLock._meta
+    token_field = meta.get_field("lock_token")
+    token, user, released_by = (
+        connection.ops.quote_name(meta.get_field(name).column) for name in ("lock_token", "user", "released_by")
+    )
+    tokens = [token_field.get_db_prep_value(t, connection) for t in by_token]
+    released = []
+    size = _bulk_size(1, len(tokens))
+    with connection.cursor() as cursor:
+        for start in range(0, len(tokens), size):
+            chunk = tokens[start : start + size]
+            cursor.execute(
+                f"UPDATE {meta.db_table} SET released_at = %s, release_reason = 'released', {released_by} = {user} "
+                f"WHERE released_at IS NULL AND {token} IN ({', '.join(['%s'] * len(chunk))}) RETURNING {token}",
+                [now, *chunk],
+            )
+            released += [by_token[token_field.to_python(value)] for (value,) in cursor.fetchall()]
+    for lock in released:
+        lock.released_at, lock.release_reason, lock.released_by_id = now, "released", lock.user_id
+    events.locks_changed("released", released)
+    return released
 
 
 def may_force(table: DataTable, actor, lock: TableLock) -> bool:

@@ -277,9 +277,17 @@ class PostgresTarget(_Target):
         ).fetchall()
         return {name for (name,) in rows}
 
-    def execute(self, run: DeployRun, statements: list[dict], progress: Progress | None) -> None:
+    def execute(
+        self,
+        run: DeployRun,
+        statements: list[dict],
+        progress: Progress | None,
+        before_commit: Callable[[], None] | None = None,
+    ) -> None:
         """All statements in one transaction, in batches. On an error nothing is applied; the failing
-        statement is found by replaying one by one in a transaction that is always rolled back."""
+        statement is found by replaying one by one in a transaction that is always rolled back.
+        ``before_commit`` runs once every statement succeeded, in the same transaction (the convergence check:
+        it reads exactly what is committed, and faster than after the commit)."""
         total = len(statements)
         create_schema = sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self.schema))
         try:
@@ -290,6 +298,8 @@ class PostgresTarget(_Target):
                     self.conn.execute("\n".join(st["sql"] for st in chunk))
                     if progress is not None:
                         progress(run, start + len(chunk), total)
+                if before_commit is not None:
+                    before_commit()
         except psycopg.Error as exc:
             run.error, run.failed_statement = _pg_error(exc), ""
             with self.conn.transaction(force_rollback=True):
@@ -422,7 +432,13 @@ class SqliteTarget(_Target):
         rows = self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
         return {name for (name,) in rows}
 
-    def execute(self, run: DeployRun, statements: list[dict], progress: Progress | None) -> None:
+    def execute(
+        self,
+        run: DeployRun,
+        statements: list[dict],
+        progress: Progress | None,
+        before_commit: Callable[[], None] | None = None,
+    ) -> None:
         current = ""
         try:
             self.conn.execute("BEGIN IMMEDIATE")
@@ -435,6 +451,9 @@ class SqliteTarget(_Target):
             problems = self.conn.execute(current).fetchall()
             if problems:
                 raise sqlite3.IntegrityError(f"{len(problems)} rows break foreign keys, e.g. in table {problems[0][0]}")
+            current = ""
+            if before_commit is not None:
+                before_commit()
             self.conn.execute("COMMIT")
         except sqlite3.Error as exc:
             self.conn.execute("ROLLBACK")

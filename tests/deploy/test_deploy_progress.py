@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from designer.models import DeployRun
 from designer.services import deploy as deploy_service
-from designer.services import fields, tables
+from designer.services import fields, locks, tables
 from designer.services.targets import BATCH
 from tests.realtime import conftest as realtime
 
@@ -34,6 +34,7 @@ async def test_viewers_see_deploy_progress_per_batch_on_the_websocket(
     settings,
 ):
     settings.LOCK_SWEEP_IN_ASGI = False
+    settings.DEPLOY_PROGRESS_INTERVAL = 0  # every batch, however fast
     clean_target(project)
     await sync_to_async(_wide_design)(project, deployer, 2 * BATCH + 10)
     connected, ws = await open_socket(project, viewer)
@@ -57,6 +58,92 @@ async def test_viewers_see_deploy_progress_per_batch_on_the_websocket(
     expected = [0, *range(BATCH, total, BATCH), total]
     assert progress == [(done, total) for done in expected]
     assert sorted(set(seen_in_db)) == expected[1:], "the run's counter moves per batch too"
+    await ws.disconnect()
+    await asyncio.sleep(0)
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_fast_deploy_reports_progress_at_most_every_interval(
+    project,
+    viewer,
+    deployer,
+    clean_target,
+    open_socket,
+    settings,
+):
+    settings.LOCK_SWEEP_IN_ASGI = False
+    settings.DEPLOY_PROGRESS_INTERVAL = 3600
+    clean_target(project)
+    await sync_to_async(_wide_design)(project, deployer, 2 * BATCH + 10)
+    connected, ws = await open_socket(project, viewer)
+    assert connected
+    seen_in_db, calls = [], []
+
+    def callback(run, done, total):
+        calls.append(done)
+        seen_in_db.append(DeployRun.objects.get(pk=run.pk).statements_done)
+
+    run = await sync_to_async(deploy_service.deploy)(project, actor=deployer, progress=callback)
+    assert run.status == "succeeded", run.error or run.verification
+    total = len(run.statements)
+    progress = []
+    while True:
+        event = await ws.receive_json_from(timeout=5)
+        if event["event"] == "deploy.progress":
+            progress.append(event["done"])
+        if event["event"] == "deploy.finished":
+            break
+    assert progress == [0, total], "the start and the end; no batch in between came an interval after the last"
+    assert calls == [*range(BATCH, total, BATCH), total], "the caller's callback still hears every batch"
+    assert seen_in_db == [0] * (len(calls) - 1) + [total]
+    await ws.disconnect()
+    await asyncio.sleep(0)
+
+
+def _design_by(project, actor, n: int) -> None:
+    """Tables written by someone outside the deploy tests' lock-holding blocks, who keeps no lock afterwards."""
+    with locks.unattended("test setup"):
+        _wide_design(project, actor, n)
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_viewers_see_each_table_locked_by_the_deploy_and_freed_after_it(
+    project,
+    editor,
+    viewer,
+    deployer,
+    clean_target,
+    open_socket,
+    settings,
+):
+    settings.LOCK_SWEEP_IN_ASGI = False
+    clean_target(project)
+    await sync_to_async(_design_by)(project, editor, 5)
+    names = {f"t{i:03}" for i in range(5)}
+    connected, ws = await open_socket(project, viewer)
+    assert connected
+    run = await sync_to_async(deploy_service.deploy)(project, actor=deployer)
+    assert run.status == "succeeded", run.error or run.verification
+    seen = []
+    while not seen or seen[-1]["event"] != "deploy.finished":
+        seen.append(await ws.receive_json_from(timeout=5))
+    kinds = [event["event"] for event in seen]
+
+    def where(kind: str) -> list[int]:
+        return [i for i, k in enumerate(kinds) if k == kind]
+
+    acquired = [seen[i] for i in where("lock.acquired")]
+    assert sorted(e["table"] for e in acquired) == sorted(names), "one lock.acquired per table"
+    for event in acquired:
+        assert (event["holder"], event["lock_type"], event["reason"]) == ("dora", "critical", "Deploy")
+        assert event["ttl"] > 0 and event["table_id"] and "lock_token" not in event
+    released = [seen[i] for i in where("lock.released")]
+    assert sorted(e["table"] for e in released) == sorted(names), "one lock.released per table"
+    activated = [seen[i] for i in where("schema.changed")]
+    assert sorted(e["table"] for e in activated) == sorted(names), "each table's move to Active"
+    progress = where("deploy.progress")
+    assert max(where("lock.acquired")) < progress[0] and progress[-1] < min(where("lock.released"))
+    assert max(where("schema.changed")) < min(where("lock.released")), "Active while the locks still hold"
     await ws.disconnect()
     await asyncio.sleep(0)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from datetime import timedelta
@@ -251,6 +252,121 @@ def test_only_staff_break_a_critical_deploy_lock(project, owner, make_user):
     with pytest.raises(PermissionDenied, match="only staff"):
         locks.force_release(table, actor=owner)
     assert locks.force_release(table, actor=admin).release_reason == "forced"
+
+
+# --- a deploy's locks: many tables at once --------------------------------------------------------------
+
+
+@pytest.mark.postgres
+def test_a_deploy_locks_all_its_tables_in_one_go_or_none(
+    project, owner, editor, make_user, django_capture_on_commit_callbacks
+):
+    deployer = make_user("sam", staff=True)
+    a, b, c = (tables.create_table(project, actor=owner, table_name=name) for name in ("a", "b", "c"))
+    held = locks.acquire(b, actor=editor)
+    with pytest.raises(TableLocked, match="b is locked by eddie until "):
+        locks.acquire_many([a, b, c], actor=deployer, lock_type="critical", reason="Deploy")
+    assert list(TableLock.objects.filter(released_at__isnull=True)) == [held], "a and c are not left locked"
+    with pytest.raises(PermissionDenied, match="deploy permission"):
+        locks.acquire_many([a, c], actor=editor, lock_type="critical", reason="Deploy")
+    locks.release(b, actor=editor, lock_token=held.lock_token)
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        taken = locks.acquire_many([a, b, c], actor=deployer, lock_type="critical", reason="Deploy")
+    assert [lock.table for lock in taken] == [a, b, c]
+    assert {(lock.user, lock.lock_type, lock.reason) for lock in taken} == {(deployer, "critical", "Deploy")}
+    active = TableLock.objects.filter(released_at__isnull=True)
+    assert sorted(active.values_list("table__table_name", "lock_type")) == [(n, "critical") for n in "abc"]
+    assert len(callbacks) == 1, "the three lock.acquired events go out together"
+    with pytest.raises(TableLocked, match="a is locked by sam until "):
+        locks.acquire(a, actor=editor)
+
+
+@pytest.mark.postgres
+def test_a_deploy_upgrades_its_own_lock_and_takes_over_an_expired_one(project, owner, editor, make_user):
+    deployer = make_user("sam", staff=True)
+    a, b, c = (tables.create_table(project, actor=owner, table_name=name) for name in ("a", "b", "c"))
+    mine = locks.acquire(a, actor=deployer)  # the deployer has a open in a panel
+    stale = locks.acquire(b, actor=editor)
+    _expire_now(stale)
+    taken = locks.acquire_many([a, b, c], actor=deployer, lock_type="critical", reason="Deploy")
+    assert taken[0].pk == mine.pk and taken[0].lock_token == mine.lock_token
+    assert [(lock.user, lock.lock_type) for lock in taken] == [(deployer, "critical")] * 3
+    stale.refresh_from_db()
+    assert stale.release_reason == "expired"
+    assert TableLock.objects.filter(released_at__isnull=True, user=deployer, lock_type="critical").count() == 3
+
+
+@pytest.mark.postgres
+def test_releasing_a_deploys_locks_leaves_one_broken_meanwhile_as_it_was(
+    project, owner, make_user, django_capture_on_commit_callbacks
+):
+    deployer, boss = make_user("sam", staff=True), make_user("bea", staff=True)
+    a, b = (tables.create_table(project, actor=owner, table_name=name) for name in ("a", "b"))
+    taken = locks.acquire_many([a, b], actor=deployer, lock_type="critical", reason="Deploy")
+    locks.force_release(b, actor=boss, reason="urgent fix")
+    with django_capture_on_commit_callbacks() as callbacks:
+        released = locks.release_many(taken)
+    assert [lock.table for lock in released] == [a]
+    assert len(callbacks) == 1
+    rows = TableLock.objects.select_related("table", "released_by").order_by("table__table_name")
+    assert [(r.table.table_name, r.release_reason, r.released_by.username) for r in rows] == [
+        ("a", "released", "sam"),
+        ("b", "forced", "bea"),
+    ]
+    assert locks.release_many(taken) == [], "nothing is released (or announced) twice"
+    assert locks.acquire(a, actor=owner).user == owner
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_deploy_racing_editors_for_its_tables_gets_all_of_them_or_none(project, owner, make_user):
+    from designer.services import projects
+
+    deployer = make_user("sam", staff=True)
+    names = [f"t{n}" for n in range(12)]
+    all_tables = [tables.create_table(project, actor=owner, table_name=name) for name in names]
+    editors = [make_user(f"racer{i}") for i in range(4)]
+    for user in editors:
+        projects.set_member(project, actor=owner, username=user.username, role="editor")
+    barrier = threading.Barrier(len(editors) + 1)
+    outcome, other = [], []
+
+    def editor_races(user, order):
+        try:
+            barrier.wait()
+            for table in order:
+                with contextlib.suppress(TableLocked):
+                    locks.acquire(table, actor=user)
+        except Exception as exc:  # noqa: BLE001 - anything else is a failure we want to see
+            other.append(exc)
+        finally:
+            connection.close()
+
+    def deploy_races():
+        try:
+            barrier.wait()
+            outcome.append(len(locks.acquire_many(all_tables, actor=deployer, lock_type="critical", reason="Deploy")))
+        except TableLocked:
+            outcome.append(0)
+        except Exception as exc:  # noqa: BLE001
+            other.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=deploy_races)] + [
+        threading.Thread(target=editor_races, args=(user, all_tables[i::2] + all_tables[1 - i % 2 :: 2]))
+        for i, user in enumerate(editors)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert other == []
+    active = TableLock.objects.filter(released_at__isnull=True)
+    assert sorted(active.values_list("table__table_name", flat=True)) == sorted(names), "one lock per table"
+    held_by_deploy = active.filter(user=deployer).count()
+    assert (outcome, held_by_deploy) in (([12], 12), ([0], 0)), "the deploy holds every table or none"
 
 
 # --- the write guard ---------------------------------------------------------------------------
