@@ -105,7 +105,13 @@
   function kindOf(lock) {  // how others see what the lock is for
     return lock.lock_type === "pessimistic" ? "restructuring" : lock.lock_type === "critical" ? "deploy" : "";
   }
-  function paintBadges() {
+  var badgesQueued = false;
+  function paintBadges() {  // once per burst of events (a deploy locks hundreds of tables at once), not per event
+    if (badgesQueued) return;
+    badgesQueued = true;
+    setTimeout(function () { badgesQueued = false; paintBadgesNow(); }, 0);
+  }
+  function paintBadgesNow() {
     boxBadges();
     document.querySelectorAll("[data-lock-badge]").forEach(function (badge) {
       var lock = locks[badge.dataset.lockBadge];
