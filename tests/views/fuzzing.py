@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.utils.html import escape
 from hypothesis import strategies as st
 
 HX = {"HTTP_HX_REQUEST": "true"}
@@ -66,10 +67,16 @@ def value(sensible: st.SearchStrategy | None = None) -> st.SearchStrategy:
 
 
 def form(spec: dict[str, st.SearchStrategy | None]) -> st.SearchStrategy[dict]:
-    """A posted form with the keys of ``spec`` (each missing, single, duplicated, sensible or garbage)."""
-    return st.fixed_dictionaries({k: value(v) for k, v in spec.items()}).map(
+    """A posted form with the keys of ``spec``: each missing, single, duplicated, sensible or garbage; or a
+    sensible form with just one value garbage (so that one message has to come through on its own)."""
+    wild = st.fixed_dictionaries({k: value(v) for k, v in spec.items()}).map(
         lambda d: {k: v for k, v in d.items() if v is not None}
     )
+    if not spec:
+        return wild
+    sensible = st.fixed_dictionaries({k: v for k, v in spec.items() if v is not None})
+    one_bad = st.tuples(sensible, st.sampled_from(sorted(spec)), garbage).map(lambda t: {**t[0], t[1]: t[2]})
+    return st.one_of(wild, one_bad)
 
 
 class _Undo(Exception):
@@ -98,6 +105,22 @@ def _text(html: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
 
 
+def unshown_messages(response, body: str) -> list[tuple[str, str, str]]:
+    """Messages the view put in its template's ``*errors`` dicts that the page does not show (a message
+    keyed by a name the template has no place for is lost)."""
+    context = response.context
+    if context is None:
+        return []
+    hidden = []
+    for one in context if isinstance(context, list) else [context]:  # a ContextList, or one Context
+        for name, value in one.flatten().items():
+            if not str(name).endswith("errors") or not isinstance(value, dict):
+                continue
+            for key, messages in value.items():
+                hidden += [(name, key, m) for m in messages if str(escape(m)) not in body]
+    return sorted(set(hidden))
+
+
 def assert_explained(response, what: str = "", *, form: bool = True) -> None:
     """Never a server error; a refusal carries a message (for 422: beside an input of a re-rendered form;
     ``form=False`` for endpoints scripts call, e.g. a drop on the canvas, whose 422 is the message itself)."""
@@ -120,6 +143,8 @@ def assert_explained(response, what: str = "", *, form: bool = True) -> None:
     if status == 422 and form:
         alerts = [_text(m) for m in ALERT.findall(body)]
         assert any(alerts), f"{what}: 422 without a visible message: {_text(body)[:300]}"
+        hidden = unshown_messages(response, body)
+        assert not hidden, f"{what}: 422 whose messages are not shown: {hidden!r:.500}"
         has_form = re.search(r"<(form|input|select|textarea|button)\b", body)
         assert has_form, f"{what}: 422 without the form: {_text(body)[:300]}"
 
