@@ -177,3 +177,23 @@ def test_a_lock_reason_with_a_nul_is_refused_with_a_message(owner_client, shop, 
     response = owner_client.post(url(shop["project"], "tables", shop["orders"].pk, path), {"reason": "\x00"})
     assert response.status_code in (409, 422)
     assert "NUL character" in str(response.json()["errors"])
+
+
+# --- imports --------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("fmt", "text", "message"),
+    [
+        ("dbml", "Table t {\n  id int [pk, note: ' ']\n}", "only spaces"),
+        ("dbml", "Table t {\n  id int [pk, default: '\x00']\n}", "Line 2"),
+        ("sql", "CREATE TABLE a (id int);\x00CREATE TABLE b (id int);", "NUL character"),
+        ("json", '{"format": 1, "tables": [{"id": "t1", "table_name": "t", "description": "\\u0000", "fields": []}]}',
+         "NUL character"),
+    ],
+    ids=["blank-dbml-note", "nul-dbml-default", "nul-sql", "escaped-nul-json"],
+)  # fmt: skip
+def test_an_import_source_the_parsers_trip_over_is_refused_with_where_and_why(
+    owner_client, project, fmt, text, message
+):
+    response = owner_client.post("/import/preview/", {"format": fmt, "text": text}, **HX)
+    assert response.status_code == 422
+    assert message in alerts(response)

@@ -294,6 +294,36 @@ def test_confirming_a_previewed_import_under_an_odd_name_answers_with_a_message(
     assert_explained(response, f"import confirm name={name!r:.100}")
 
 
+SOURCES = {
+    "dbml": "Project p {{ note: '{t}' }}\nTable {n} {{\n  id int [pk, note: '{t}', default: '{t}']\n  Note: '{t}'\n}}",
+    "sql": "CREATE TABLE {n} (id int PRIMARY KEY DEFAULT '{t}');\nCOMMENT ON TABLE {n} IS '{t}';",
+}
+
+
+@FUZZ
+@given(
+    fmt=st.sampled_from(sorted(SOURCES)),
+    text=garbage.map(lambda t: t.replace("'", "")),
+    table_name=st.one_of(st.sampled_from(["t", "orders"]), garbage.filter(lambda t: t.isidentifier())),
+    hx=st.booleans(),
+)
+def test_importing_odd_text_in_names_notes_and_defaults_answers_with_a_message(
+    owner_client, scene, fmt, text, table_name, hx
+):
+    source = SOURCES[fmt].format(t=text, n=table_name)
+
+    def flow():
+        preview = owner_client.post("/import/preview/", {"format": fmt, "text": source}, **HX)
+        assert_explained(preview, f"import preview {source!r:.200}")
+        token = re.search(r'name="token" value="([^"]+)"', preview.content.decode())
+        if token is None:
+            return preview
+        return owner_client.post("/import/confirm/", {"token": token[1], "name": ""}, **(HX if hx else {}))
+
+    response = undone(flow)
+    assert_explained(response, f"import {source!r:.200}")
+
+
 @pytest.mark.parametrize(
     ("page", "query"),
     [
