@@ -162,6 +162,15 @@ class Endpoint:
     form: bool = True  # False: called by a script (no form to re-render), see assert_explained
 
 
+def caller(client, method: str, data, hx: bool) -> Callable:
+    """``client.get``/``client.post`` as the page would call it; a POST is sometimes sent as a JSON body instead
+    of a form (a script's mistake: the view then sees no form fields at all)."""
+    extra = HX if hx else {}
+    if method == "post" and data.draw(st.integers(0, 9), label="as JSON") == 0:
+        return lambda path, body: client.post(path, body, content_type="application/json", **extra)
+    return lambda path, body: getattr(client, method)(path, body, **extra)
+
+
 def one_of_ids(*ids) -> st.SearchStrategy[str]:
     """Mostly the first (own) id, sometimes the others (another project's object, an unknown uuid)."""
     first, *rest = [str(i) for i in ids]

@@ -21,7 +21,7 @@ from designer.importers import formats
 from designer.schema.snapshot import schema_hash
 from designer.services.snapshots import project_snapshot
 
-from .fuzzing import HX, Endpoint, assert_explained, form, garbage, one_of_ids, undone
+from .fuzzing import HX, Endpoint, assert_explained, caller, form, garbage, one_of_ids, undone
 
 pytestmark = pytest.mark.django_db
 
@@ -235,8 +235,8 @@ def send(client, scene, endpoint: Endpoint, data, hx: bool):
         if response.status_code >= 400:
             assert schema_hash(project_snapshot(scene["project"])) == before, "a refused request changed the design"
 
-    call = getattr(client, endpoint.method)
-    return undone(lambda: call(path, body, **(HX if hx else {})), unchanged_if_refused), path
+    call = caller(client, endpoint.method, data, hx)
+    return undone(lambda: call(path, body), unchanged_if_refused), path
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=[e.name for e in ENDPOINTS])
