@@ -22,7 +22,7 @@ from .fuzzing import Endpoint, assert_explained, caller, form, one_of_ids, undon
 
 pytestmark = pytest.mark.django_db
 
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "12"))  # FUZZ_EXAMPLES=200 for a longer hunt
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "20"))  # FUZZ_EXAMPLES=200 for a longer hunt
 FUZZ = settings(
     max_examples=EXAMPLES,
     deadline=None,
