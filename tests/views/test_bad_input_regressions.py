@@ -197,3 +197,17 @@ def test_an_import_source_the_parsers_trip_over_is_refused_with_where_and_why(
     response = owner_client.post("/import/preview/", {"format": fmt, "text": text}, **HX)
     assert response.status_code == 422
     assert message in alerts(response)
+
+
+def test_what_postgresql_cannot_store_is_refused_by_field_before_any_query(project):
+    from django.core.exceptions import ValidationError
+
+    from designer.models.storable import unstorable_errors
+
+    table = DataTable(project=project, table_name="x" * 300, description="a\x00b", position_x=2**40)
+    errors = unstorable_errors(table)
+    assert set(errors) == {"table_name", "description", "position_x"}
+    assert "NUL character" in errors["description"][0] and "out of range" in errors["position_x"][0]
+    with pytest.raises(ValidationError) as refused:
+        table.save()
+    assert set(refused.value.message_dict) == set(errors)
