@@ -99,5 +99,23 @@ def read(source: str, fmt: str, *, schema: str = "public") -> ImportResult:
     if fmt not in known:
         raise ValidationError(f"Unknown import format {fmt!r}; use one of {', '.join(known)}.")
     if known[fmt].needs_schema:
-        return known[fmt].read(source, schema=schema)
-    return known[fmt].read(source)
+        return _refuse_nul_in(known[fmt].read(source, schema=schema))
+    if "\x00" in source:  # PostgreSQL's parser would stop reading there, and PostgreSQL text cannot hold it
+        line, column = line_and_column(source, source.index("\x00"))
+        raise ImportSyntaxError("a NUL character (\\x00); remove it and read again.", line=line, column=column)
+    return _refuse_nul_in(known[fmt].read(source))
+
+
+def _refuse_nul_in(result: ImportResult) -> ImportResult:
+    """A NUL that came in escaped (JSON ``\\u0000``) cannot be stored either: refused, naming where it is."""
+
+    def find(value: Any, where: str) -> str | None:
+        if isinstance(value, str):
+            return where if "\x00" in value else None
+        items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+        return next((hit for key, item in items if (hit := find(item, f"{where}.{key}" if where else str(key)))), None)
+
+    where = find(result.snapshot, "") or find(result.groups, "groups") or find(result.sticky_notes, "notes")
+    if where is not None:
+        raise ImportSyntaxError(f"{where} contains a NUL character (\\x00), which cannot be stored; remove it.")
+    return result

@@ -36,6 +36,11 @@ def read_dbml(text: str) -> ImportResult:
         db = PyDBML(text)
     except pyparsing.ParseBaseException as exc:
         raise ImportSyntaxError(_explain(exc), line=exc.lineno, column=exc.col) from exc
+    except ValueError as exc:  # pydbml itself trips, e.g. over a note of only spaces (``note: ' '``)
+        raise ImportSyntaxError(
+            f"The DBML parser could not read this text ({exc}). A note or string of only spaces is a known cause: "
+            "give it some text or remove it."
+        ) from exc
     except (dbml_errors.TableNotFoundError, dbml_errors.ColumnNotFoundError) as exc:
         line, message = _locate_missing(text, str(exc))
         raise ImportSyntaxError(message, line=line) from exc
@@ -206,6 +211,9 @@ class _DbmlReader:
         else:
             literal = ("true" if value else "false") if isinstance(value, bool) else str(value)
             node = parse_expression("'" + literal.replace("'", "''") + "'")
+            if node is None:
+                self.b.report("default", where, f"default {literal!r} cannot be read; dropped")
+                return
             default, _sequence, problem = read_default(node, col.ctype)
         if problem:
             self.b.report("default", where, problem)

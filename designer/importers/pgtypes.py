@@ -170,6 +170,8 @@ def literal(node: Any) -> str | None:
 def parse_expression(text: str) -> Any:
     """Parse one SQL expression (a default, a CHECK body) into a pglast node; ``None`` if it does not parse
     or is more than one expression (a ``;`` inside a string literal is fine: ``'a;b'``)."""
+    if "\x00" in text:  # the parser would stop reading at it, and read something else
+        return None
     try:
         stmts = pglast.parse_sql(f"SELECT {text}")
     except pglast.parser.ParseError:

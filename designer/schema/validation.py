@@ -84,6 +84,27 @@ TRANSITIONS: dict[tuple[str, str], str] = {
 }
 
 
+def refuse_nul(value: str | None, key: str, label: str) -> None:
+    """PostgreSQL text cannot hold NUL: refuse it (before it reaches a query) with a message beside ``key``."""
+    if value and "\x00" in value:
+        raise ValidationError({key: [f"{label} cannot contain the NUL character (\\x00). Remove it and try again."]})
+
+
+CANVAS_LIMIT = 1_000_000  # canvas coordinates (and offsets) stay within ± this
+
+
+def canvas_numbers(a: object, b: object, *, what: str = "Position", names: str = "x, y") -> tuple[int, int]:
+    """Two whole numbers on the canvas (a position, or an offset), or a ``position`` message saying why not."""
+    try:
+        pair = int(a), int(b)  # type: ignore[call-overload]
+    except (TypeError, ValueError) as exc:
+        raise ValidationError({"position": [f"{what} must be two whole numbers ({names})."]}) from exc
+    if any(abs(n) > CANVAS_LIMIT for n in pair):
+        off = f"{pair[0]}, {pair[1]} is off the canvas"
+        raise ValidationError({"position": [f"{what} must stay within ±{CANVAS_LIMIT:,} ({names}); {off}."]})
+    return pair
+
+
 def check_transition(current: str, target: str, *, by_deploy: bool = False) -> None:
     """Refuse any lifecycle move the seed does not draw, with the allowed moves in the message."""
     if current == target:
@@ -95,6 +116,10 @@ def check_transition(current: str, target: str, *, by_deploy: bool = False) -> N
         if f == current
     ]
     allowed_text = ", ".join(allowed) if allowed else "none"
+    if target not in STATUSES:  # no status, or not one at all (a hand-made request): name the choices
+        raise ValidationError(
+            {"status": [f"Pick the status to move to. From {current.title()} a table can move to: {allowed_text}."]}
+        )
     if how is None:
         raise ValidationError(
             {

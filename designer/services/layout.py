@@ -11,13 +11,14 @@ from functools import wraps
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Max, Min
 
 from designer.diagram.from_snapshot import arrange, arrange_notes
 from designer.diagram.geometry import HEADER, MIN_WIDTH, PAD, ROW
 from designer.diagram.layout import free_position
 from designer.models import DataTable, Project, StickyNote, TableGroup
 from designer.realtime import events
+from designer.schema.validation import CANVAS_LIMIT, canvas_numbers, refuse_nul
 
 from ._edit import integrity_as_validation, require_editor
 from .diagram import load_diagram
@@ -79,8 +80,9 @@ def new_table_position(
 ) -> tuple[int, int]:
     """A free spot for a new table of ``size`` near ``near`` (the middle of the user's view), overlapping no
     table (at its real size) and no sticky note."""
-    start = near or (40, 40)
-    return free_position(_occupied(project), size, near=(int(start[0]), int(start[1])))
+    start = near or (40, 40)  # only a hint: clamped to the canvas
+    near = tuple(max(-CANVAS_LIMIT, min(CANVAS_LIMIT, int(n))) for n in start)
+    return free_position(_occupied(project), size, near=near)
 
 
 def place_between(table: DataTable, first: DataTable, second: DataTable) -> tuple[int, int]:
@@ -110,6 +112,7 @@ def _clean_color(color: str | None, default: str) -> str:
 
 def _clean_group_name(project: Project, name: str, exclude_pk=None) -> str:
     name = (name or "").strip()
+    refuse_nul(name, "name", "Group name")
     if not name:
         raise ValidationError({"name": ["Give the group a name, e.g. Billing."]})
     if len(name) > 80:
@@ -169,11 +172,14 @@ def update_group(
 def move_group(group: TableGroup, *, actor, dx: int, dy: int) -> None:
     """Move the group's area: every table inside moves by the same offset."""
     require_editor(group.project, actor)
-    try:
-        dx, dy = int(dx), int(dy)
-    except (TypeError, ValueError) as exc:
-        raise ValidationError({"position": ["Offset must be two whole numbers (dx, dy)."]}) from exc
+    dx, dy = canvas_numbers(dx, dy, what="Offset", names="dx, dy")
     refuse_layout_during_deploy(group.tables.all())
+    span = group.tables.aggregate(
+        x0=Min("position_x"), x1=Max("position_x"), y0=Min("position_y"), y1=Max("position_y")
+    )
+    if span["x0"] is not None:
+        canvas_numbers(span["x0"] + dx, span["y0"] + dy, what="The group's tables", names="x, y")
+        canvas_numbers(span["x1"] + dx, span["y1"] + dy, what="The group's tables", names="x, y")
     group.tables.update(position_x=F("position_x") + dx, position_y=F("position_y") + dy)
 
 
@@ -201,7 +207,7 @@ def create_note(
 ) -> StickyNote:
     require_editor(project, actor)
     size = (StickyNote._meta.get_field("width").default, StickyNote._meta.get_field("height").default)
-    x, y = position or new_table_position(project, size=size)
+    x, y = canvas_numbers(*position) if position else new_table_position(project, size=size)
     return StickyNote.objects.create(
         project=project,
         text=_clean_text(text),
@@ -228,10 +234,7 @@ def update_note(note: StickyNote, *, actor, text: str | None = None, color: str 
 @_tells_viewers
 def move_note(note: StickyNote, *, actor, x: int, y: int) -> StickyNote:
     require_editor(note.project, actor)
-    try:
-        note.position_x, note.position_y = int(x), int(y)
-    except (TypeError, ValueError) as exc:
-        raise ValidationError({"position": ["Position must be two whole numbers (x, y)."]}) from exc
+    note.position_x, note.position_y = canvas_numbers(x, y)
     note.save(update_fields=["position_x", "position_y", "updated_at"])
     return note
 

@@ -46,6 +46,7 @@ from django.utils import timezone
 from designer.models import DataTable, Project, Role, TableLock
 from designer.models.lock import LockType
 from designer.realtime import events
+from designer.schema.validation import refuse_nul
 
 from ._edit import refuse_if_deleted, require_editor
 from .permissions import role_of
@@ -210,6 +211,7 @@ def _lock_request(lock_type: str, reason: str) -> tuple[str, str]:
         )
     if len(reason) > 200:
         raise ValidationError({"reason": [f"The reason is {len(reason)} characters long; the limit is 200."]})
+    refuse_nul(reason, "reason", "The reason")
     return lock_type, reason
 
 
@@ -445,6 +447,7 @@ def force_release(table: DataTable, *, actor, reason: str = "") -> TableLock:
 
     Recorded in the lock's history (who broke it, why); the former holder is told live (``lock.forced``).
     """
+    refuse_nul(reason, "reason", "The reason")
     lock = TableLock.objects.select_for_update().filter(table=table, released_at__isnull=True).first()
     if lock is None:
         raise ValidationError({"lock": [f"{table.table_name} is not locked; there is nothing to release."]})

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from designer.models import Project, ProjectMembership, Role
+from designer.schema.validation import refuse_nul
 
 from .permissions import require_role
 
@@ -23,6 +24,7 @@ def _unique_slug(name: str, exclude_pk=None) -> str:
 
 def _clean_name(name: str) -> str:
     name = (name or "").strip()
+    refuse_nul(name, "name", "Project name")
     if not name:
         raise ValidationError({"name": ["Project name is required."]})
     if len(name) > 120:
@@ -86,6 +88,7 @@ def set_member(project: Project, *, actor, username: str, role: str) -> ProjectM
     require_role(project, actor, Role.OWNER)
     if role not in Role.values:
         raise ValidationError({"role": [f"Role must be one of {', '.join(Role.values)}, got {role!r}."]})
+    refuse_nul(username, "username", "User name")
     user = get_user_model().objects.filter(username=(username or "").strip()).first()
     if user is None:
         raise ValidationError({"username": [f"No user named {username!r}. Check the spelling of the user name."]})
@@ -103,6 +106,7 @@ def set_member(project: Project, *, actor, username: str, role: str) -> ProjectM
 @transaction.atomic
 def remove_member(project: Project, *, actor, username: str) -> None:
     require_role(project, actor, Role.OWNER)
+    refuse_nul(username, "username", "User name")
     membership = ProjectMembership.objects.filter(project=project, user__username=username).first()
     if membership is None:
         raise ValidationError({"username": [f"{username!r} is not a member of this project."]})

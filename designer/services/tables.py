@@ -7,7 +7,7 @@ from django.db import transaction
 
 from designer.models import DataTable, Project
 from designer.realtime import events
-from designer.schema.validation import check_transition, validate_identifier
+from designer.schema.validation import canvas_numbers, check_transition, validate_identifier
 
 from ._edit import integrity_as_validation, require_editor, save, touch
 from .locks import guard_write, refuse_if_locked_by_others, refuse_layout_during_deploy
@@ -118,10 +118,7 @@ def move_table(table: DataTable, *, actor, x: int, y: int) -> DataTable:
     """
     require_editor(table.project, actor)
     refuse_layout_during_deploy([table])
-    try:
-        table.position_x, table.position_y = int(x), int(y)
-    except (TypeError, ValueError) as exc:
-        raise ValidationError({"position": ["Position must be two whole numbers (x, y)."]}) from exc
+    table.position_x, table.position_y = canvas_numbers(x, y)
     DataTable.objects.filter(pk=table.pk).update(position_x=table.position_x, position_y=table.position_y)
     events.schema_changed(table.project_id, table=table, what="layout", by=actor)
     return table

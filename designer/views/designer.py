@@ -52,7 +52,7 @@ def designer_page(request: HttpRequest, slug: str) -> HttpResponse:
         "add_table_errors": {},
     }
     selected = request.GET.get("table")
-    if selected:
+    if selected and "\x00" not in selected:  # no table name holds NUL (PostgreSQL text cannot)
         table = DataTable.objects.filter(project=project, table_name=selected).first()
         if table is not None:
             context.update(panel_context(request, table))
@@ -84,6 +84,8 @@ def _list_query(flags: dict) -> str:
 
 def focus_table_ids(project, focus: str) -> set:
     """The focused table and the tables directly related to it (what the Focus view draws)."""
+    if "\x00" in focus:  # no table name holds NUL (PostgreSQL text cannot)
+        return set()
     focused = DataTable.objects.filter(project=project, table_name=focus).values_list("pk", flat=True).first()
     if focused is None:
         return set()
@@ -102,7 +104,9 @@ def _table_list_context(request: HttpRequest, project) -> dict:
         tables = tables.exclude(status="deleted")
     if flags["focus"]:
         tables = tables.filter(pk__in=focus_table_ids(project, flags["focus"]))
-    if q:
+    if "\x00" in q:  # no name holds NUL (PostgreSQL text cannot): nothing matches
+        tables = tables.none()
+    elif q:
         tables = tables.filter(Q(table_name__icontains=q) | Q(name__icontains=q))
     return {
         "project": project,
@@ -122,7 +126,7 @@ def table_list(request: HttpRequest, slug: str) -> HttpResponse:
         return render(request, "designer/designer.html#table-list", _table_list_context(request, project))
     try:
         near = (int(float(request.POST.get("near_x", 40))), int(float(request.POST.get("near_y", 40))))
-    except ValueError:
+    except (ValueError, OverflowError):  # "nan", "inf": no hint
         near = (40, 40)
     try:
         table = table_service.create_table(

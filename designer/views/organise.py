@@ -119,7 +119,7 @@ def group_move(request: HttpRequest, slug: str, group_id) -> HttpResponse:
 def _position(request: HttpRequest) -> tuple[int, int] | None:
     try:
         return int(float(request.POST["x"])), int(float(request.POST["y"]))
-    except (KeyError, ValueError):
+    except (KeyError, ValueError, OverflowError):  # no usable position: the note lands on free space
         return None
 
 
@@ -158,7 +158,9 @@ def note_edit(request: HttpRequest, slug: str, note_id) -> HttpResponse:
         )
     except ValidationError as exc:
         errors = error_dict(exc, {"text", "color"})
-        return _section(request, note.project, status=422, edit_note=note.pk, note_edit_errors=errors)
+        return _section(
+            request, note.project, status=422, edit_note=note.pk, note_edit_errors=errors, note_form=request.POST.dict()
+        )
     return diagram_changed(_section(request, note.project, saved="Note saved."), full=True)
 
 

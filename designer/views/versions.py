@@ -49,6 +49,7 @@ def version_list(request: HttpRequest, slug: str) -> HttpResponse:
         "can_edit": can_edit(project, request.user),
         "can_deploy": can_deploy(request.user),
         "errors": errors,
+        "typed_message": request.POST.get("message", "") if errors else "",  # kept for another try
         "formats": sorted(FORMATS.values(), key=lambda f: f.label),
     }
     return render(request, "designer/versions.html", context, status=422 if errors else 200)
@@ -74,6 +75,8 @@ def version_compare(request: HttpRequest, slug: str) -> HttpResponse:
 def version_restore(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     project = get_project_for(request, slug)
     version = _version(project, number)
+    if version is None:
+        raise Http404(f"Version {number} does not exist in this project.")
     if not can_edit(project, request.user):
         raise PermissionDenied("Only editors and owners can restore a version.")
     new = version_service.restore_version(version, actor=request.user)
