@@ -104,3 +104,17 @@ def test_creating_a_project_from_the_list(client, owner):
     again = client.post(reverse("designer:project-list"), {"name": "Warehouse"}, HTTP_HX_REQUEST="true")
     assert again.status_code == 422
     assert "A project named &#x27;Warehouse&#x27; already exists" in again.content.decode()
+
+
+def test_an_unknown_project_answers_a_404_page_that_says_why(client, owner, settings):
+    settings.DEBUG = False
+    client.force_login(owner)
+    page = client.get("/projects/no-such-project/")
+    assert page.status_code == 404
+    body = page.content.decode()
+    assert "No such project, or you are not a member of it." in body and "Back to your projects" in body
+    fragment = client.get("/projects/no-such-project/", HTTP_HX_REQUEST="true")
+    assert fragment.status_code == 404
+    assert fragment.content.decode().strip() == (
+        '<p class="error" role="alert">No such project, or you are not a member of it.</p>'
+    )

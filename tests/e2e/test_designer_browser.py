@@ -411,3 +411,25 @@ def test_dragging_a_group_label_moves_its_tables(page, live_server_url, login):
     page.get_by_role("heading", name="Groups and notes").wait_for()
     stored = dict(DataTable.objects.filter(project=project).values_list("table_name", "position_x"))
     assert stored["customers"] != 60 and stored["products"] == 700
+
+
+def test_a_request_the_page_cannot_show_still_tells_the_user_why(page, live_server_url, login, make_user):
+    """bob is taken off the project while its designer is open: his next edit is a 404, and he reads why."""
+    from designer.services import projects
+
+    owner = make_user("olivia")
+    project = _design(owner)
+    bob = make_user("bob")
+    projects.set_member(project, actor=owner, username="bob", role="editor")
+    login(user=bob)
+    page.goto(f"{live_server_url}/projects/{project.slug}/")
+    projects.remove_member(project, actor=owner, username="bob")
+
+    page.locator("#add-table").get_by_label("Table name").fill("invoices")
+    page.locator("#add-table").get_by_role("button", name="Add table").click()
+    alert = page.locator("#request-error")
+    alert.wait_for(state="visible")
+    assert "404" in alert.inner_text() and "not a member" in alert.inner_text()
+    alert.get_by_role("button", name="Dismiss").click()
+    assert alert.is_hidden()
+    assert not Project.objects.get(pk=project.pk).tables.filter(table_name="invoices").exists()
