@@ -25,6 +25,10 @@ import django  # noqa: E402
 
 django.setup()
 
+from config.runtime import tune_gc  # noqa: E402  (as the ASGI server does once the app is loaded)
+
+tune_gc()
+
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test.runner import DiscoverRunner  # noqa: E402

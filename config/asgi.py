@@ -13,6 +13,7 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from django.conf import settings  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
+from config.runtime import tune_gc  # noqa: E402
 from designer.realtime.routing import websocket_urlpatterns  # noqa: E402
 from designer.realtime.sweeper import SweepInProcess  # noqa: E402
 
@@ -26,3 +27,4 @@ application = SweepInProcess(
         }
     )
 )
+tune_gc()

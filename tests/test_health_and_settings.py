@@ -181,3 +181,13 @@ def test_logout_ends_the_session(client, db, make_user):
     assert response.status_code == 302
     after = client.get(reverse("designer:project-list"))
     assert after.status_code == 302 and reverse("login") in after["Location"]
+
+
+def test_the_asgi_server_tunes_the_garbage_collector_for_big_diagrams():
+    import gc
+
+    import config.asgi  # noqa: F401  (the server's entry point tunes the collector once the app is loaded)
+    from config.runtime import GC_GEN0_THRESHOLD
+
+    assert gc.get_threshold()[0] == GC_GEN0_THRESHOLD
+    assert gc.get_freeze_count() > 0
