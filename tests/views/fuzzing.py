@@ -175,3 +175,22 @@ def one_of_ids(*ids) -> st.SearchStrategy[str]:
     """Mostly the first (own) id, sometimes the others (another project's object, an unknown uuid)."""
     first, *rest = [str(i) for i in ids]
     return st.sampled_from([first, first, first, *rest, str(uuid.UUID(OTHER_UUID))])
+
+
+def send_refusable(client, project, method: str, path: str, body: dict, data, hx: bool):
+    """Send ``body`` to ``path`` in a savepoint that is undone; a refused request (4xx) must leave the design's
+    schema hash as it was. Returns the response."""
+    from hypothesis import note
+
+    from designer.schema.snapshot import schema_hash
+    from designer.services.snapshots import project_snapshot
+
+    note(f"{method.upper()} {path} {body!r:.2000}")
+    before = schema_hash(project_snapshot(project))
+
+    def unchanged_if_refused(response):
+        if response.status_code >= 400:
+            assert schema_hash(project_snapshot(project)) == before, "a refused request changed the design"
+
+    call = caller(client, method, data, hx)
+    return undone(lambda: call(path, body), unchanged_if_refused)
