@@ -47,13 +47,7 @@ async def test_viewers_see_deploy_progress_per_batch_on_the_websocket(
     run = await sync_to_async(deploy_service.deploy)(project, actor=deployer, progress=callback)
     assert run.status == "succeeded", run.error or run.verification
     total = len(run.statements)
-    progress = []
-    while True:
-        event = await ws.receive_json_from(timeout=5)
-        if event["event"] == "deploy.progress":
-            progress.append((event["done"], event["total"]))
-        if event["event"] == "deploy.finished":
-            break
+    progress = [(event["done"], event["total"]) for event in await _progress_until_finished(ws)]
     assert total > 2 * BATCH
     expected = [0, *range(BATCH, total, BATCH), total]
     assert progress == [(done, total) for done in expected]
@@ -86,18 +80,21 @@ async def test_a_fast_deploy_reports_progress_at_most_every_interval(
     run = await sync_to_async(deploy_service.deploy)(project, actor=deployer, progress=callback)
     assert run.status == "succeeded", run.error or run.verification
     total = len(run.statements)
-    progress = []
-    while True:
-        event = await ws.receive_json_from(timeout=5)
-        if event["event"] == "deploy.progress":
-            progress.append(event["done"])
-        if event["event"] == "deploy.finished":
-            break
+    progress = [event["done"] for event in await _progress_until_finished(ws)]
     assert progress == [0, total], "the start and the end; no batch in between came an interval after the last"
     assert calls == [*range(BATCH, total, BATCH), total], "the caller's callback still hears every batch"
     assert seen_in_db == [0] * (len(calls) - 1) + [total]
     await ws.disconnect()
     await asyncio.sleep(0)
+
+
+async def _progress_until_finished(ws) -> list[dict]:
+    """The ``deploy.progress`` events the viewer receives until ``deploy.finished``."""
+    progress = []
+    while (event := await ws.receive_json_from(timeout=5))["event"] != "deploy.finished":
+        if event["event"] == "deploy.progress":
+            progress.append(event)
+    return progress
 
 
 def _design_by(project, actor, n: int) -> None:

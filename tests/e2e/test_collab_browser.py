@@ -37,16 +37,22 @@ def _field_name(page):
     return page.get_by_role("form", name="Add field").get_by_label("Field name")
 
 
-def test_alice_and_bob_see_each_others_locks_and_edits_live(
-    page, live_server_url, login, make_user, locked, playwright_browser
-):
-    alice = login("alice")
+def _shop_shared_with_bob(alice, make_user, locked, name: str):
+    """alice's project with an ``orders`` table (an ``id`` key), bob an editor of it."""
     make_user("bob")
-    project = projects.create_project(actor=alice, name="Live shop")
+    project = projects.create_project(actor=alice, name=name)
     projects.set_member(project, actor=alice, username="bob", role="editor")
     orders = tables.create_table(project, actor=alice, table_name="orders")
     with locked([orders], alice):
         fields.create_field(orders, actor=alice, field_name="id", data_type="integer", primary_key=True)
+    return project, orders
+
+
+def test_alice_and_bob_see_each_others_locks_and_edits_live(
+    page, live_server_url, login, make_user, locked, playwright_browser
+):
+    alice = login("alice")
+    project, orders = _shop_shared_with_bob(alice, make_user, locked, "Live shop")
 
     bob_context = playwright_browser.new_context(viewport={"width": 1440, "height": 900})
     try:
@@ -145,12 +151,7 @@ def test_a_tab_closed_while_its_page_is_busy_still_gives_its_lock_back_live(
     """A closing tab's own release (sendBeacon on pagehide) never goes out when Chromium kills a page that is too
     busy to run its pagehide in time (a loaded machine: issue 4's flaky close); its socket's close frees the lock."""
     alice = login("alice")
-    make_user("bob")
-    project = projects.create_project(actor=alice, name="Busy shop")
-    projects.set_member(project, actor=alice, username="bob", role="editor")
-    orders = tables.create_table(project, actor=alice, table_name="orders")
-    with locked([orders], alice):
-        fields.create_field(orders, actor=alice, field_name="id", data_type="integer", primary_key=True)
+    project, orders = _shop_shared_with_bob(alice, make_user, locked, "Busy shop")
     bob_context = playwright_browser.new_context(viewport={"width": 1440, "height": 900})
     try:
         b = bob_context.new_page()
