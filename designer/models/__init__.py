@@ -1,5 +1,6 @@
 """Designer models, one module per aggregate."""
 
+from .apikey import ApiKey
 from .deploy import DeployKind, DeployRun, DeployStatus
 from .layout import StickyNote, TableGroup
 from .lock import TableLock
@@ -10,6 +11,7 @@ from .table import ConstraintColumn, DataField, DataTable, IndexColumn, TableCon
 from .version import SchemaVersion
 
 __all__ = [
+    "ApiKey",
     "ConstraintColumn",
     "DataField",
     "DataTable",
