@@ -67,11 +67,13 @@ INSTALLED_APPS = [
     "template_partials",
     "channels",
     "simple_history",
+    "ninja",
     "designer",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "designer.api.middleware.ApiJsonErrorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -138,6 +140,29 @@ if REDIS_URL:
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+# --- cache (the API's rate-limit counters) -----------------------------------------------------
+# With REDIS_URL every server process counts in the same Redis; without it the app is one process (the in-memory
+# channel layer), and so are its counters.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": os.environ.get("CHANNELS_PREFIX", "tablewright"),
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tablewright"}}
+
+# --- public API (/v1/) -----------------------------------------------------------------------
+# Seed 000's limits per API key, "<count>/<second|minute|hour|day>".
+API_RATE_LIMITS = {
+    "schema_updates": os.environ.get("API_RATE_SCHEMA_UPDATES", "10/hour"),
+    "migrations": os.environ.get("API_RATE_MIGRATIONS", "5/hour"),
+    "performance": os.environ.get("API_RATE_PERFORMANCE", "100/minute"),
+}
+API_PAGE_SIZE = int(os.environ.get("API_PAGE_SIZE", "100"))
 
 # --- auth ------------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

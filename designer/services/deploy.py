@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import hashlib
 import re
+import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import psycopg
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import F, Max
@@ -107,6 +109,21 @@ def deployed_version(project: Project) -> SchemaVersion | None:
 def deployed_snapshot(project: Project) -> Snapshot:
     version = deployed_version(project)
     return version.schema_snapshot if version else empty_snapshot()
+
+
+TARGET_ERRORS = (psycopg.Error, sqlite3.Error, ValueError, OSError)
+
+
+def live_row_counts(project: Project, tables: list[str]) -> dict[str, int] | None:
+    """Rows of the project's deployed tables (0 for a table not deployed); None when the target cannot answer."""
+    if not project.deploy_schema or not effective_runs(project).exists():
+        return dict.fromkeys(tables, 0)
+    try:
+        with target_for(project) as target:
+            counts = target.row_counts(tables)
+    except (DeployRefused, *TARGET_ERRORS):
+        return None
+    return {name: counts.get(name, 0) for name in tables}
 
 
 # --- plan -----------------------------------------------------------------------------------------

@@ -13,6 +13,10 @@ from ._edit import integrity_as_validation, require_editor, save, touch
 from .locks import guard_write, refuse_if_locked_by_others, refuse_layout_during_deploy
 
 
+class TableNameTaken(ValidationError):
+    """The project already has a table of this name (the API answers 409 ``TABLE_ALREADY_EXISTS``)."""
+
+
 def _check_table_name(project: Project, table_name: str, exclude_pk=None) -> str:
     table_name = (table_name or "").strip()
     validate_identifier(table_name, "table_name", "Table name")
@@ -20,7 +24,7 @@ def _check_table_name(project: Project, table_name: str, exclude_pk=None) -> str
     if exclude_pk:
         qs = qs.exclude(pk=exclude_pk)
     if qs.exists():
-        raise ValidationError(
+        raise TableNameTaken(
             {"table_name": [f"A table named {table_name!r} already exists in this project. Pick another name."]}
         )
     return table_name
@@ -204,3 +208,19 @@ def _delete_table(table: DataTable, actor) -> list[str]:
             # its status rather than blocking this delete.
             touch(other, actor, schema_edit=other.status != "deleted")
     return removed
+
+
+@transaction.atomic
+def retire_table(table: DataTable, *, actor) -> bool:
+    """Delete a table the way its lifecycle allows: a never-deployed Draft goes from the design (False); an Active
+    or Deprecated table is soft-deleted — Deprecated, then Deleted — and stays in the design until the next deploy
+    drops it with its data kept aside (True). Anything else is refused with the way forward."""
+    if hard_delete_refusal(table) is None:
+        delete_table(table, actor=actor)
+        return False
+    if table.status == "active":
+        transition_table(table, actor=actor, status="deprecated")
+    if table.status == "deprecated":
+        transition_table(table, actor=actor, status="deleted")
+        return True
+    raise ValidationError({"status": [hard_delete_refusal(table)]})
