@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from designer.services import tables as table_service
@@ -45,7 +45,7 @@ def create_table(request: HttpRequest, project_id: str, payload: TableIn):
             description=payload.description,
             schema=payload.schema_,
         )
-    return 201, table_out(request, table)
+    return Status(201, table_out(request, table))
 
 
 @router.get(
