@@ -58,9 +58,10 @@ def build() -> NinjaAPI:
         openapi_url="/openapi.json",
     )
     errors.install(api)
-    from .tables import router as tables_router
+    from . import columns, migrations, relationships, tables
 
-    api.add_router("/public", tables_router)
+    for module in (tables, columns, relationships, migrations):
+        api.add_router("/public", module.router)
     return api
 
 

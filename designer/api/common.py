@@ -68,6 +68,18 @@ def table_out(request: HttpRequest, table: DataTable) -> dict[str, Any]:
     return body
 
 
+def set_etag(request: HttpRequest, table: DataTable) -> None:
+    """The ``ETag`` of a sub-resource answer: its table's current revision."""
+    revision = DataTable.objects.filter(pk=table.pk).values_list("revision", flat=True).first()
+    request.api_headers = {**getattr(request, "api_headers", {}), "ETag": f'"{revision}"'}
+
+
+def snapshot_table(table: DataTable) -> tuple[dict, dict]:
+    """The table as the canonical snapshot has it, and the project's snapshot."""
+    snapshot = project_snapshot(table.project)
+    return next(t for t in snapshot["tables"] if t["id"] == str(table.uid)), snapshot
+
+
 def _if_match(request: HttpRequest) -> int | None:
     raw = request.headers.get("If-Match")
     if raw is None or raw.strip() == "*":

@@ -252,7 +252,13 @@ def change_column(field: DataField, *, actor, patch: FieldPatch, loc: tuple = ()
         return field_service.update_field(field, actor=actor, **kwargs)
 
 
-def _columns(table: DataTable, names: list[str], loc: tuple) -> list[DataField]:
+def refusal(loc: tuple, msg: str) -> ApiError:
+    """A 422 about one place in the request body."""
+    return validation_error([{"loc": ["body", *loc], "msg": msg}])
+
+
+def columns_named(table: DataTable, names: list[str], loc: tuple) -> list[DataField]:
+    """The table's fields with these names, in this order; 422 naming the unknown ones and the known."""
     by_name = {f.field_name: f for f in DataField.objects.filter(table=table)}
     missing = [n for n in names if n not in by_name]
     if missing:
@@ -290,7 +296,7 @@ def _apply_keys_and_constraints(table: DataTable, schema: TableSchema, *, actor,
     if pk_names is not None:
         with at(*base, "primary_key", keys={"primary_key": None, "pk_name": None}):
             index_service.set_primary_key(
-                table, actor=actor, field_ids=[f.pk for f in _columns(table, pk_names, (*base, "primary_key"))]
+                table, actor=actor, field_ids=[f.pk for f in columns_named(table, pk_names, (*base, "primary_key"))]
             )
     for i, index in enumerate(schema.indexes):
         loc = (*base, "indexes", i)
@@ -299,7 +305,7 @@ def _apply_keys_and_constraints(table: DataTable, schema: TableSchema, *, actor,
             index_service.create_index(
                 table,
                 actor=actor,
-                field_ids=[f.pk for f in _columns(table, spec["columns"], loc)],
+                field_ids=[f.pk for f in columns_named(table, spec["columns"], loc)],
                 name=spec["name"],
                 is_unique=spec["unique"],
             )
@@ -310,7 +316,7 @@ def _apply_keys_and_constraints(table: DataTable, schema: TableSchema, *, actor,
                 table,
                 actor=actor,
                 kind="unique",
-                field_ids=[f.pk for f in _columns(table, unique.columns, loc)],
+                field_ids=[f.pk for f in columns_named(table, unique.columns, loc)],
                 name=unique.name,
             )
     for i, check in enumerate(schema.checks):
@@ -324,7 +330,7 @@ def _apply_keys_and_constraints(table: DataTable, schema: TableSchema, *, actor,
 
 
 def add_foreign_key(table: DataTable, *, actor, fk, loc: tuple) -> TableRelationship:
-    column = _columns(table, [fk.column], (*loc, "column"))[0]
+    column = columns_named(table, [fk.column], (*loc, "column"))[0]
     source = _reference(table.project, fk.references, (*loc, "references"))
     keys = {"source_field": "references", "target_field": "column", "relationship_name": "name"}
     with at(*loc, keys=keys):

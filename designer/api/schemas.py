@@ -168,3 +168,131 @@ class TableDeleted(Schema):
     deleted: bool
     deleted_at: datetime
     soft: bool = Field(description="True: a deployed table, soft-deleted (the next deploy drops it, data kept aside).")
+
+
+class ColumnList(Schema):
+    table_id: str
+    columns: list[ColumnOut]
+
+
+class ColumnDeleted(Schema):
+    table_id: str
+    column: str
+    deleted: bool
+    removed: list[str] = Field(description="Indexes and constraints that went with the column.")
+
+
+class IndexList(Schema):
+    table_id: str
+    indexes: list[IndexOut]
+
+
+class ConstraintIn(Strict):
+    """A table constraint: ``unique`` over ``columns``, or ``check`` with a boolean ``expression``."""
+
+    kind: Literal["unique", "check"]
+    columns: list[str] | None = Field(None, description="unique: the columns, in order.")
+    expression: str | None = Field(None, description="check: a boolean SQL expression over the table's columns.")
+    name: str | None = None
+
+
+class ConstraintOut(Schema):
+    name: str
+    kind: Literal["unique", "check"]
+    columns: list[str] | None = None
+    expression: str | None = None
+
+
+class ConstraintList(Schema):
+    table_id: str
+    constraints: list[ConstraintOut]
+
+
+class Removed(Schema):
+    table_id: str
+    name: str
+    deleted: bool
+
+
+class PrimaryKeyIn(Strict):
+    columns: list[str] = Field(description="The key's columns in order; [] removes the primary key.")
+    name: str | None = Field(None, description="Constraint name; default <table>_pkey.")
+
+
+class PrimaryKeyOut(Schema):
+    table_id: str
+    columns: list[str]
+    name: str
+
+
+class RelationshipIn(Strict):
+    """A foreign key: ``table.column`` holds it and references ``references`` (``table.column``, a primary key or
+    unique column). ``many_to_many``: ``column`` is the key on this side and a junction table is generated."""
+
+    table: str = Field(description="The table holding the foreign key (its id or name).")
+    column: str
+    references: str = Field(description="The referenced key, ``table.column``.")
+    name: str | None = None
+    type: Literal["one_to_many", "one_to_one", "many_to_many"] = "one_to_many"
+    on_delete: Action = "no_action"
+    on_update: Action = "no_action"
+
+
+class RelationshipPatch(Strict):
+    name: str | None = None
+    on_delete: Action | None = None
+    on_update: Action | None = None
+
+
+class RelationshipOut(Schema):
+    name: str
+    type: str
+    table: str = Field(description="The table holding the foreign key (many_to_many: the second side).")
+    column: str
+    references: str
+    on_delete: str
+    on_update: str
+    junction_table: str | None = None
+
+
+class RelationshipList(Schema):
+    relationships: list[RelationshipOut]
+    total: int
+
+
+class RelationshipDeleted(Schema):
+    name: str
+    deleted: bool
+
+
+class StatementImpact(Schema):
+    sql: str
+    op: str
+    table: str
+    lock: str = Field(description="The PostgreSQL lock the statement takes (e.g. ACCESS EXCLUSIVE).")
+    rewrites: bool = Field(description="Rewrites the whole table.")
+    scans: bool = Field(description="Scans the whole table (e.g. validating a constraint).")
+    risk: str = Field(description="safe, caution, or destructive.")
+    summary: str
+    note: str
+    figures: dict[str, Any] = Field(description="Live numbers behind the risk (rows affected, NULLs found…).")
+
+
+class Impact(Schema):
+    risk: str = Field(description="The worst statement's risk.")
+    destructive: bool
+    summary: str = Field(description="The design changes, in words.")
+    statements: list[StatementImpact]
+    tables: dict[str, dict[str, Any]] = Field(description="Live rows and size of each affected deployed table.")
+    warnings: list[str]
+
+
+class MigrationOut(Schema):
+    """Seed 000's migration: the SQL from what is deployed to the target version, its undo, and its impact."""
+
+    from_version: int | None = Field(description="The deployed version (null: nothing deployed yet).")
+    target_version: int | None = Field(description="The version migrated to (null: the current design).")
+    target: str = Field(description="Where it would run (schema or file of the deploy database).")
+    migration_sql: str
+    reverse_sql: str
+    estimated_impact: Impact

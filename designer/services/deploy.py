@@ -173,11 +173,12 @@ def _next_number(project: Project) -> int:
     return (DeployRun.objects.filter(project=project).aggregate(n=Max("number"))["n"] or 0) + 1
 
 
-def plan(project: Project, *, measure: bool = True, target=None) -> Plan:
-    """The forward and reverse SQL from what is deployed to the design, with live figures from the target."""
+def plan(project: Project, *, measure: bool = True, target=None, design: Snapshot | None = None) -> Plan:
+    """The forward and reverse SQL from what is deployed to the design (or to ``design``, e.g. a saved
+    version's snapshot), with live figures from the target."""
     number = _next_number(project)
     base = deployed_snapshot(project)
-    design = project_snapshot(project)
+    design = project_snapshot(project) if design is None else design
     own = target is None
     target = target or target_for(project)
     forward, reverse = target.compile(base, design, f"d{number}")
