@@ -20,7 +20,7 @@ router = Router(tags=["tables"])
 
 
 class Page(Schema):
-    limit: int = Field(None, ge=1, le=1000, description="Tables per page (default API_PAGE_SIZE, 100).")
+    limit: int | None = Field(None, ge=1, le=1000, description="Tables per page (default API_PAGE_SIZE, 100).")
     offset: int = Field(0, ge=0, le=1_000_000)
     include_deleted: bool = Field(False, description="Also list soft-deleted tables.")
 
