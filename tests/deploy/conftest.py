@@ -6,6 +6,7 @@ import psycopg
 import pytest
 from django.conf import settings
 
+from tests.api.conftest import _generous_limits, api, key_for  # noqa: F401 - the API fixtures, for its deploys
 from tests.pg_scratch import drop_schema_and_kept, scratch  # noqa: F401 - helper and fixture
 
 

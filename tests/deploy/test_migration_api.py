@@ -9,7 +9,6 @@ from django.conf import settings
 
 from designer.services import deploy as deploy_service
 from designer.services import fields, versions
-from tests.api.conftest import _generous_limits, api, key_for  # noqa: F401 - the API fixtures
 from tests.pg_scratch import deploy_url
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +28,7 @@ def deployed_shop(live_shop, deployer):
     return live_shop
 
 
-def test_migration_of_a_table_gives_its_sql_undo_and_live_impact(api, key_for, deployed_shop, owner):  # noqa: F811
+def test_migration_of_a_table_gives_its_sql_undo_and_live_impact(api, key_for, deployed_shop, owner):
     project, orders = deployed_shop["project"], deployed_shop["orders"]
     fields.create_field(orders, actor=owner, field_name="channel", data_type="text", is_required=True)
     fields.create_field(deployed_shop["customers"], actor=owner, field_name="nickname", data_type="text")
@@ -51,7 +50,7 @@ def test_migration_of_a_table_gives_its_sql_undo_and_live_impact(api, key_for, d
     assert impact["risk"] == page_plan.risk
 
 
-def test_migration_to_a_saved_version_and_of_the_whole_project(api, key_for, deployed_shop, owner):  # noqa: F811
+def test_migration_to_a_saved_version_and_of_the_whole_project(api, key_for, deployed_shop, owner):
     project = deployed_shop["project"]
     deployed = deploy_service.deployed_version(project)
     fields.create_field(deployed_shop["customers"], actor=owner, field_name="nickname", data_type="text")
@@ -68,7 +67,7 @@ def test_migration_to_a_saved_version_and_of_the_whole_project(api, key_for, dep
     assert f"versions 1…{later.version_number}" in missing.body["detail"]
 
 
-def test_migration_when_the_deploy_database_is_down_says_so(api, key_for, shop, owner, settings):  # noqa: F811
+def test_migration_when_the_deploy_database_is_down_says_so(api, key_for, shop, owner, settings):
     settings.DEPLOY_DATABASE_URL = "postgres://postgres@127.0.0.1:1/nowhere"
     answer = api.get(f"/v1/public/{shop['project'].slug}/migration", key=key_for(owner))
     assert answer.status == 503, answer.body
@@ -77,7 +76,7 @@ def test_migration_when_the_deploy_database_is_down_says_so(api, key_for, shop, 
 
 
 @pytest.mark.rate_limits
-def test_the_sixth_migration_in_an_hour_is_rate_limited(api, key_for, shop, owner, settings, tmp_path):  # noqa: F811
+def test_the_sixth_migration_in_an_hour_is_rate_limited(api, key_for, shop, owner, settings, tmp_path):
     settings.API_RATE_LIMITS = {**settings.API_RATE_LIMITS, "migrations": "5/hour"}
     settings.DEPLOY_DATABASE_URL = f"sqlite:///{tmp_path / 'deploy.sqlite3'}"
     key = key_for(owner)
@@ -85,3 +84,25 @@ def test_the_sixth_migration_in_an_hour_is_rate_limited(api, key_for, shop, owne
     assert [a.status for a in answers] == [200] * 5 + [429]
     assert answers[4].headers["X-RateLimit-Remaining"] == "0"
     assert answers[5].body["error_code"] == "RATE_LIMITED" and int(answers[5].headers["Retry-After"]) > 0
+
+
+def test_a_deployed_table_shows_its_live_rows_and_is_soft_deleted_with_its_data_kept(
+    api,
+    key_for,
+    deployed_shop,
+    owner,
+    deployer,
+):
+    project, key = deployed_shop["project"], key_for(owner)
+    listed = {
+        t["table_name"]: t["row_count"] for t in api.get(f"/v1/public/{project.slug}/tables", key=key).body["tables"]
+    }
+    assert listed == {"customers": 1, "orders": 3}
+    gone = api.delete(f"/v1/public/{project.slug}/tables/orders", key=key)
+    assert gone.status == 200, gone.body
+    assert gone.body["soft"] is True and gone.body["deleted"] is True
+    assert api.get(f"/v1/public/{project.slug}/tables", key=key).body["total"] == 1
+    assert api.get(f"/v1/public/{project.slug}/tables/orders", key=key).body["row_count"] == 3, "data still there"
+    plan = api.get(f"/v1/public/{project.slug}/migration", key=key).body
+    assert plan["estimated_impact"]["destructive"] is True
+    assert any("hides 3 rows" in w for w in plan["estimated_impact"]["warnings"])
