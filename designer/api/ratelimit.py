@@ -53,7 +53,8 @@ def hit(request, kind: str) -> None:
     now = time.time()
     window = int(now // rate.period)
     reset = (window + 1) * rate.period
-    key = f"api-rate:{kind}:{request.auth.pk}:{window}"
+    # the key's prefix: random and unique, so counts never carry over to another key (even in a rebuilt database)
+    key = f"api-rate:{kind}:{request.auth.prefix}:{window}"
     cache.add(key, 0, timeout=rate.period + 5)
     try:
         count = cache.incr(key)
