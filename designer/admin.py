@@ -20,7 +20,9 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 from simple_history.admin import SimpleHistoryAdmin
 
+from designer.api import keys as key_service
 from designer.models import (
+    ApiKey,
     ConstraintColumn,
     DataField,
     DataTable,
@@ -829,3 +831,63 @@ class PresenceAdmin(admin.ModelAdmin):
     list_display = ["user", "project", "connected_at", "seen_at"]
     list_filter = ["project"]
     search_fields = ["user__username", "project__name"]
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    """Keys are created on the API keys page or by ``manage.py create_api_key`` (the raw key is shown once there);
+    here staff see them — never their hash — and revoke them (recorded: when and by whom)."""
+
+    list_display = ["name", "user", "shown_prefix", "read_only", "scope", "created_at", "last_used_at", "revoked"]
+    list_filter = ["read_only", ("revoked_at", admin.EmptyFieldListFilter), "created_at", "last_used_at"]
+    search_fields = ["name", "prefix", "user__username", "projects__name", "projects__slug"]
+    fields = [
+        "name", "user", "shown_prefix", "read_only", "scope", "created_at", "last_used_at", "revoked_at", "revoked_by",
+    ]  # fmt: skip
+    readonly_fields = fields
+    actions = ["revoke_selected"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("user", "revoked_by").prefetch_related("projects")
+
+    def has_add_permission(self, request) -> bool:
+        return False  # a key's raw value is shown once, where it is created: the API keys page or the command
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False  # scope and owner are checked by the service at creation; revoke instead of editing
+
+    def has_revoke_permission(self, request) -> bool:
+        return request.user.is_staff and request.user.has_perm("designer.change_apikey")
+
+    @admin.display(description="prefix", ordering="prefix")
+    def shown_prefix(self, key: ApiKey) -> str:
+        return f"{key.prefix}…"
+
+    @admin.display(description="scope")
+    def scope(self, key: ApiKey) -> str:
+        names = sorted(p.name for p in key.projects.all())
+        return ", ".join(names) if names else "all the user's projects"
+
+    @admin.display(description="revoked", ordering="revoked_at")
+    def revoked(self, key: ApiKey) -> str:
+        if key.revoked_at is None:
+            return "—"
+        by = f" by {key.revoked_by}" if key.revoked_by else ""
+        return f"{key.revoked_at:%Y-%m-%d %H:%M}{by}"
+
+    @admin.action(description="Revoke selected keys", permissions=["revoke"])
+    def revoke_selected(self, request, queryset):
+        active = list(queryset.filter(revoked_at__isnull=True).select_related("user"))
+        if not active:
+            self.message_user(request, "None of the selected keys is active; nothing to revoke.", messages.WARNING)
+            return
+        done = []
+        for key in active:
+            try:
+                key_service.revoke(key, actor=request.user)
+            except PermissionDenied as exc:
+                self.message_user(request, f"{key}: {exc}", messages.ERROR)
+                continue
+            done.append(f"{key} of {key.user}")
+        if done:
+            self.message_user(request, f"Revoked {len(done)} key(s): {', '.join(done)}.", messages.SUCCESS)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from designer.views import deploy, designer, exports, imports, locks, organise, panel, projects, versions
+from designer.views import api_keys, deploy, designer, exports, imports, locks, organise, panel, projects, versions
 
 app_name = "designer"
 
@@ -9,6 +9,8 @@ T = P + "tables/<uuid:table_id>/"
 
 urlpatterns = [
     path("", projects.project_list, name="project-list"),
+    path("account/api-keys/", api_keys.api_keys, name="api-keys"),
+    path("account/api-keys/<int:key_id>/revoke", api_keys.api_key_revoke, name="api-key-revoke"),
     path(P, designer.designer_page, name="project-detail"),
     path(P + "settings/", projects.project_settings, name="project-settings"),
     path(P + "settings/update", projects.project_update, name="project-update"),

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from designer.models import ApiKey, Project
@@ -58,6 +59,20 @@ def create_key(
     return key, raw
 
 
+def projects_for_key(user, slugs: Iterable[str]) -> list[Project]:
+    """The projects named by ``slugs`` for a key of ``user``; a slug that names no project ``user`` can see is
+    refused (field ``projects``) without telling whether it exists, like the project pages' 404."""
+    slugs = list(dict.fromkeys(s.strip() for s in slugs if s and s.strip()))
+    found = {p.slug: p for p in Project.objects.filter(slug__in=slugs)}
+    unreachable = [s for s in slugs if s not in found or role_of(found[s], user) is None]
+    if unreachable:
+        names = ", ".join(repr(s) for s in unreachable)
+        raise ValidationError(
+            {"projects": [f"No project {names} among {user.get_username()}'s projects; a key can only reach those."]}
+        )
+    return [found[s] for s in slugs]
+
+
 def authenticate(raw: str | None) -> ApiKey | None:
     """The active key ``raw`` is, with its user (one query), or None. Notes when it was last used."""
     if not raw or not raw.startswith(KEY_PREFIX) or len(raw) > 200:
@@ -96,5 +111,6 @@ def revoke(key: ApiKey, *, actor) -> ApiKey:
     return key
 
 
-def keys_of(user):
+def keys_of(user) -> QuerySet[ApiKey]:
+    """The user's keys, newest first, with their projects."""
     return ApiKey.objects.filter(user=user).prefetch_related("projects")
