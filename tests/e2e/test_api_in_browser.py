@@ -5,6 +5,7 @@ under the app's strict Content Security Policy."""
 from __future__ import annotations
 
 import json
+import re
 import urllib.error
 import urllib.request
 
@@ -112,4 +113,28 @@ def test_the_api_docs_render_from_vendored_assets_under_the_csp(page, live_serve
     assert all(url.startswith(live_server_url) for url in assets), [
         u for u in assets if not u.startswith(live_server_url)
     ]
+    assert page.js_errors == []
+
+
+def test_a_key_made_on_the_api_keys_page_is_shown_once_works_and_stops_when_revoked(page, live_server_url, login):
+    alice = login("alice")
+    project = projects.create_project(actor=alice, name="Keyed shop")
+    page.get_by_role("link", name="API keys").click()
+    page.get_by_label("Key name").fill("ci pipeline")
+    page.get_by_role("button", name="Create key").click()
+    shown = page.get_by_label("Your new API key")
+    expect(shown).to_have_value(re.compile(r"^tw_[0-9a-f]{8}_"), timeout=LIVE)
+    raw = shown.input_value()
+    assert call(live_server_url, "GET", f"/v1/public/{project.slug}/tables", raw)[0] == 200
+
+    page.reload()
+    expect(page.get_by_label("Your new API key")).to_have_count(0)  # shown only that once
+    row = page.locator(f'#key-list tr[data-key="{raw[:11]}"]')
+    expect(row).to_contain_text("ci pipeline")
+    assert raw not in page.content()
+    page.once("dialog", lambda dialog: dialog.accept())
+    row.get_by_role("button", name="Revoke ci pipeline").click()
+    expect(page.locator(f'#key-list tr[data-key="{raw[:11]}"]')).to_contain_text("revoked", timeout=LIVE)
+    status, body, _ = call(live_server_url, "GET", f"/v1/public/{project.slug}/tables", raw)
+    assert status == 401 and body["error_code"] == "INVALID_API_KEY"
     assert page.js_errors == []
