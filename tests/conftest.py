@@ -57,6 +57,15 @@ def pytest_configure(config) -> None:
             f"REQUIRE_POSTGRES=1 but DATABASE_URL points at {engine}. "
             "Set DATABASE_URL=postgres://… to run on PostgreSQL."
         )
+    if "postgresql" in engine and not os.environ.get("DEPLOY_DATABASE_URL"):
+        # DATABASE_URL alone on PostgreSQL: the deploy tests get their own scratch deploy database on the same
+        # server (``test_<name>_deploy``, like pytest-django's ``test_<name>``), dropped when the run ends. The
+        # environment carries it to the server processes the tests start.
+        from tests import pg_scratch
+
+        url = pg_scratch.create_scratch_deploy_database(settings.DATABASES["default"])
+        settings.DEPLOY_DATABASE_URL = os.environ["DEPLOY_DATABASE_URL"] = url
+        config.add_cleanup(lambda: pg_scratch.drop_scratch_deploy_database(url))
 
 
 def pytest_collection_modifyitems(config, items) -> None:

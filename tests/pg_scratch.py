@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import urllib.parse
 import uuid
 
 import pglast
@@ -20,11 +21,49 @@ def deploy_url() -> str:
 
     url = settings.DEPLOY_DATABASE_URL
     if not url.startswith("postgres"):
-        message = "needs DEPLOY_DATABASE_URL=postgres://… for a scratch schema"
+        message = (
+            f"needs a PostgreSQL deploy target for a scratch schema, and DEPLOY_DATABASE_URL is {url.split(':')[0]}: "
+            "set DATABASE_URL=postgres://… (the tests then make a scratch deploy database on that server) or "
+            "DEPLOY_DATABASE_URL=postgres://…"
+        )
         if os.environ.get("REQUIRE_POSTGRES") == "1":
             pytest.fail(message + " (REQUIRE_POSTGRES=1)")
         pytest.skip(message)
     return url
+
+
+def _server_url(db: dict, dbname: str) -> str:
+    credentials = db.get("USER") or "postgres"
+    if db.get("PASSWORD"):
+        credentials += ":" + urllib.parse.quote(db["PASSWORD"], safe="")
+    return f"postgres://{credentials}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{dbname}"
+
+
+def create_scratch_deploy_database(db: dict) -> str:
+    """A fresh ``test_<name>_deploy`` database on the server of ``db`` (Django's DATABASES entry); its URL.
+
+    Made anew for each run (one left by an interrupted run is dropped first), so no test sees another run's
+    tables."""
+    name = f"test_{db['NAME']}_deploy"
+    try:
+        with psycopg.connect(_server_url(db, "postgres"), autocommit=True, connect_timeout=5) as conn:
+            conn.execute(
+                psycopg.sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(psycopg.sql.Identifier(name))
+            )
+            conn.execute(psycopg.sql.SQL("CREATE DATABASE {}").format(psycopg.sql.Identifier(name)))
+    except psycopg.Error as exc:
+        raise pytest.UsageError(
+            f"DATABASE_URL is PostgreSQL and DEPLOY_DATABASE_URL is unset, so the tests make a scratch deploy "
+            f"database {name!r} on the same server, and could not: {exc}. Let DATABASE_URL's user create "
+            "databases, or set DEPLOY_DATABASE_URL=postgres://… to a database the tests may fill and empty."
+        ) from exc
+    return _server_url(db, name)
+
+
+def drop_scratch_deploy_database(url: str) -> None:
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True, connect_timeout=5) as conn:
+        conn.execute(psycopg.sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(psycopg.sql.Identifier(name)))
 
 
 def drop_schema_and_kept(conn: psycopg.Connection, schema: str) -> None:

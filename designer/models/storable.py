@@ -2,14 +2,20 @@
 
 Every save of a designer model passes :func:`refuse_unstorable` (a ``pre_save`` receiver, connected in
 ``DesignerConfig.ready``): text with a NUL character (PostgreSQL text cannot hold ``\\x00``), text longer than its
-column, and whole numbers outside their column's range raise a ``ValidationError`` keyed by the field's name, which
-the views show beside the input of that name. Services still check their own rules first, with their own wording.
+column, and whole numbers outside their column's PostgreSQL range (on SQLite too) raise a ``ValidationError``
+keyed by the field's name, which the views show beside the input of that name. Services still check their own
+rules first, with their own wording.
 """
 
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.db import connection, models
+from django.db import models
+from django.db.backends.base.operations import BaseDatabaseOperations
+
+# PostgreSQL's ranges (Django's base ones), on every backend: a value SQLite would take must not be one that the
+# same design cannot store on PostgreSQL.
+PG_INTEGER_RANGES = BaseDatabaseOperations.integer_field_ranges
 
 
 def unstorable_errors(instance: models.Model) -> dict[str, list[str]]:
@@ -24,7 +30,7 @@ def unstorable_errors(instance: models.Model) -> dict[str, list[str]]:
             elif field.max_length and len(value) > field.max_length:
                 errors[field.name] = [f"{label} is {len(value):,} characters long; the limit is {field.max_length:,}."]
         elif isinstance(value, int) and not isinstance(value, bool) and isinstance(field, models.IntegerField):
-            low, high = connection.ops.integer_field_range(field.get_internal_type())
+            low, high = PG_INTEGER_RANGES.get(field.get_internal_type(), (None, None))
             if (low is not None and value < low) or (high is not None and value > high):
                 errors[field.name] = [f"{label} must be between {low:,} and {high:,}; {value:,} is out of range."]
     return errors

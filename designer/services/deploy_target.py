@@ -13,13 +13,29 @@ import dj_database_url
 from django.conf import settings
 
 
+class DeployRefused(Exception):
+    """The deploy (or its plan) cannot start; the message says why and what to do."""
+
+
+class DeployTargetMisconfigured(DeployRefused):
+    """``DEPLOY_DATABASE_URL`` cannot be used as it is written; the message names the variable and the fix."""
+
+
+VARIABLE = "DEPLOY_DATABASE_URL"
+FORMS = "postgres://user[:password]@host[:port]/database or sqlite:///path/to/file.sqlite3"
+
+
 def deploy_dialect(url: str | None = None) -> str:
-    scheme = urlparse(url or settings.DEPLOY_DATABASE_URL).scheme
+    url = url or settings.DEPLOY_DATABASE_URL
+    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
     if scheme.startswith("postgres"):
         return "postgresql"
     if scheme.startswith("sqlite"):
         return "sqlite"
-    raise ValueError(f"DEPLOY_DATABASE_URL must be a postgres:// or sqlite:/// URL, got scheme {scheme!r}")
+    raise DeployTargetMisconfigured(
+        f"{VARIABLE} must be a PostgreSQL or SQLite URL ({FORMS}); "
+        + (f"it is a {scheme}:// URL." if scheme else "it has no scheme (postgres:// or sqlite:///).")
+    )
 
 
 def sqlite_path(url: str | None = None) -> Path:
@@ -27,15 +43,38 @@ def sqlite_path(url: str | None = None) -> Path:
 
 
 def connect_postgres(url: str | None = None, **kwargs):
+    """A connection to the PostgreSQL deploy target; a URL that is not one, cannot be read or does not answer is
+    refused with a message naming ``DEPLOY_DATABASE_URL`` (never a driver traceback)."""
     import psycopg
 
     target = url or settings.DEPLOY_DATABASE_URL
-    return psycopg.connect(target.replace("postgresql+psycopg://", "postgresql://"), connect_timeout=5, **kwargs)
+    if deploy_dialect(target) != "postgresql":
+        raise DeployTargetMisconfigured(
+            f"{VARIABLE} is a SQLite URL and this needs a PostgreSQL deploy database: set {VARIABLE}=postgres://…"
+        )
+    try:
+        return psycopg.connect(target.replace("postgresql+psycopg://", "postgresql://"), connect_timeout=5, **kwargs)
+    except psycopg.ProgrammingError as exc:  # the URL itself cannot be parsed
+        raise DeployTargetMisconfigured(
+            f"{VARIABLE} is not a valid PostgreSQL URL ({FORMS}): {_said(exc, target)}"
+        ) from exc
+    except psycopg.OperationalError as exc:
+        raise DeployRefused(f"The deploy database ({VARIABLE}) is unreachable: {_said(exc, target)}") from exc
+
+
+def _said(exc: Exception, url: str) -> str:
+    """The driver's message on one line, without the URL's password (``/healthz`` shows it to anyone)."""
+    text = " ".join(str(exc).split())
+    try:
+        password = urlparse(url).password
+    except ValueError:
+        password = None
+    return text.replace(password, "***") if password else text
 
 
 def check_deploy_database() -> dict:
     """Open a connection to the deploy target and run ``SELECT 1``; raise on failure."""
-    dialect = deploy_dialect()
+    dialect = deploy_dialect()  # raises DeployTargetMisconfigured / DeployRefused, whose message /healthz shows
     if dialect == "postgresql":
         with connect_postgres(autocommit=True) as conn:
             version = conn.execute("SHOW server_version").fetchone()[0]

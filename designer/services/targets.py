@@ -28,17 +28,13 @@ from designer.introspect import sqlite as sqlite_introspect
 from designer.models import DeployRun, Project
 from designer.schema.snapshot import Snapshot
 
-from .deploy_target import connect_postgres, deploy_dialect, sqlite_path
+from .deploy_target import DeployRefused, connect_postgres, deploy_dialect, sqlite_path
 
 LOCK_TIMEOUT = "5s"
 STATEMENT_TIMEOUT = "5min"
 BATCH = 50  # statements per round trip (PostgreSQL), and how often progress is reported
 RESERVED_SCHEMAS = {"public", "information_schema"}
 Progress = Callable[[DeployRun, int, int], None]
-
-
-class DeployRefused(Exception):
-    """A deploy that cannot start (another one is running, a table is locked, nothing deployed yet…)."""
 
 
 class StatementFailed(Exception):
@@ -239,10 +235,7 @@ class PostgresTarget(_Target):
         return f"schema {self.schema}"
 
     def open(self, *, lock: bool = False) -> None:
-        try:
-            self.conn = connect_postgres(autocommit=True)
-        except psycopg.OperationalError as exc:
-            raise DeployRefused(f"The deploy database (DEPLOY_DATABASE_URL) is unreachable: {exc}") from exc
+        self.conn = connect_postgres(autocommit=True)
         self.locked = lock
         if lock and not self.conn.execute("SELECT pg_try_advisory_lock(%s)", (_lock_key(self.project),)).fetchone()[0]:
             self.conn.close()

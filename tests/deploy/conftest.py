@@ -34,23 +34,28 @@ def deployer(make_user):
 
 @pytest.fixture
 def clean_target():
-    """Drops the deploy schemas of the projects a test deployed (and what they kept aside)."""
+    """``clean_target(project)``: the project's deploy schema (and what deploys kept aside) is dropped now — so
+    nothing an earlier test or run left there matters — and again after the test."""
     from designer.services.deploy import schema_name
 
     projects = []
-    yield projects.append
-    with psycopg.connect(settings.DEPLOY_DATABASE_URL, autocommit=True) as conn:
-        for project in projects:
-            drop_schema_and_kept(conn, schema_name(project))
+
+    def drop(*projects_to_drop) -> None:
+        with psycopg.connect(settings.DEPLOY_DATABASE_URL, autocommit=True) as conn:
+            for project in projects_to_drop:
+                drop_schema_and_kept(conn, schema_name(project))
+
+    def register(project) -> None:
+        drop(project)
+        projects.append(project)
+
+    yield register
+    drop(*projects)
 
 
 @pytest.fixture
 def live_shop(shop, clean_target):
-    from designer.services.deploy import schema_name
-
     clean_target(shop["project"])
-    with psycopg.connect(settings.DEPLOY_DATABASE_URL, autocommit=True) as conn:
-        drop_schema_and_kept(conn, schema_name(shop["project"]))
     return shop
 
 

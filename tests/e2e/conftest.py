@@ -147,13 +147,33 @@ def asgi_server(django_db_setup, django_db_blocker, tmp_path_factory):
 
 
 @pytest.fixture
-def live_server_url(asgi_server, transactional_db) -> str:
-    """The server's base URL; data the test creates is committed, so the server sees it."""
-    return asgi_server.url
+def live_server_url(asgi_server, transactional_db):
+    """The server's base URL; data the test creates is committed, so the server sees it.
+
+    Browser contexts depend on it, so they close before the test database is emptied; then the server gets a
+    moment to finish what their closing started (a websocket's disconnect gives its locks back): emptying the
+    tables while it still writes deadlocks."""
+    yield asgi_server.url
+    _wait_until_server_is_quiet()
+
+
+def _wait_until_server_is_quiet(timeout: float = 10) -> None:
+    from django.db import connection
+
+    deadline = time.monotonic() + timeout
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                "AND state IN ('active', 'idle in transaction')"
+            )
+            if cursor.fetchone()[0] == 0:
+                return
+            time.sleep(0.1)
 
 
 @pytest.fixture
-def browser_context(playwright_browser, request):
+def browser_context(playwright_browser, request, live_server_url):
     context = playwright_browser.new_context(accept_downloads=True, viewport={"width": 1440, "height": 900})
     context.set_default_timeout(15000)
     yield context

@@ -20,10 +20,11 @@ pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.django_db(tran
 
 @pytest.fixture(autouse=True)
 def _redis():
-    """Without Redis the two processes cannot share events: say so at once instead of timing out on them."""
+    """Without Redis the two processes cannot share events: skipped when ``REDIS_URL`` is unset (the in-memory
+    layer is one process by design); a set ``REDIS_URL`` that does not answer fails at once instead of timing out."""
     url = os.environ.get("REDIS_URL")
     if not url:
-        pytest.fail("REDIS_URL is not set: the scale-out test needs a real Redis shared by both servers", pytrace=False)
+        pytest.skip("needs REDIS_URL=redis://…: two server processes share events only through Redis")
     import redis
 
     try:
