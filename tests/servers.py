@@ -47,8 +47,11 @@ class Server:
         return 0
 
 
-def start_daphne(database_name: str, *, log_dir: Path, extra_env: dict | None = None) -> Server:
-    """A daphne process serving ``config.asgi`` on a free port, against ``database_name``; waits until it answers."""
+def start_daphne(
+    database_name: str, *, log_dir: Path, extra_env: dict | None = None, app: str = "config.asgi:application"
+) -> Server:
+    """A daphne process serving ``app`` (default ``config.asgi``) on a free port, against ``database_name``;
+    waits until it answers."""
     from django.conf import settings
 
     db = settings.DATABASES["default"]
@@ -66,7 +69,7 @@ def start_daphne(database_name: str, *, log_dir: Path, extra_env: dict | None = 
     port = free_port()
     log = log_dir / f"daphne-{port}.log"
     process = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), app],
         cwd=ROOT,
         env=env,
         stdout=log.open("w"),
