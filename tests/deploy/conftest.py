@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
+
 import psycopg
 import pytest
 
@@ -31,6 +34,26 @@ def deployer(make_user):
     return user
 
 
+def _in_event_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+def _closing_connection(work):
+    def run(*args) -> None:
+        from django.db import connection
+
+        try:
+            work(*args)
+        finally:
+            connection.close()
+
+    return run
+
+
 @pytest.fixture
 def clean_target():
     """``clean_target(project)``: the project's deploy schema (and what deploys kept aside) is dropped now — so
@@ -45,7 +68,12 @@ def clean_target():
                 drop_schema_and_kept(conn, schema_name(project))
 
     def register(project) -> None:
-        drop(project)
+        if _in_event_loop():  # an async test: the ORM may only be used from another thread
+            worker = threading.Thread(target=_closing_connection(drop), args=(project,))
+            worker.start()
+            worker.join()
+        else:
+            drop(project)
         projects.append(project)
 
     yield register
