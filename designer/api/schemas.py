@@ -13,6 +13,14 @@ from typing import Any, Literal
 from ninja import Schema
 from pydantic import ConfigDict, Field
 
+from designer.schema.types import ALIASES, FAMILIES
+from designer.schema.validation import IDENTIFIER_RE, MAX_IDENTIFIER_LENGTH
+
+# Documented in the OpenAPI schema, checked by the designer's own rules (so a refusal says the designer's words:
+# reserved words, the pattern, the length, the known types, case-insensitively).
+IDENTIFIER = {"pattern": IDENTIFIER_RE.pattern, "maxLength": MAX_IDENTIFIER_LENGTH}
+TYPE_NAMES = {"enum": sorted({*FAMILIES, *ALIASES})}
+
 Default = str | int | float | bool | dict[str, Any] | list[Any] | None
 Action = Literal["no_action", "restrict", "cascade", "set_null", "set_default"]
 
@@ -26,7 +34,9 @@ class FieldSpec(Strict):
     any designer type or alias (``text``, ``varchar``, ``smallint``, ``bigint``, ``decimal``, ``timestamptz``,
     ``date`` (with ``kind``), ``time``, ``uuid``…)."""
 
-    type: str = Field(description="Column type (seed 001 names or designer aliases).", examples=["string"])
+    type: str = Field(
+        description="Column type (seed 001 names or designer aliases).", examples=["string"], json_schema_extra=TYPE_NAMES
+    )
     required: bool = Field(False, description="NOT NULL.")
     default: Default = Field(None, description="Default value, type-checked (dates may use now() etc.).")
     unique: bool | None = Field(None, description="A UNIQUE constraint on this column alone.")
@@ -60,7 +70,7 @@ class FieldPatch(Strict):
 
 
 class ColumnIn(FieldSpec):
-    name: str = Field(description="Column name (the designer's identifier rules).")
+    name: str = Field(description="Column name (the designer's identifier rules).", json_schema_extra=IDENTIFIER)
 
 
 class ColumnOut(Schema):
@@ -113,7 +123,7 @@ class UniqueSpec(Strict):
 class TableSchema(Strict):
     """Seed 001's ``schema``: ``fields`` (at least one) and ``indexes`` (column names, or index objects)."""
 
-    fields: dict[str, FieldSpec] = Field(min_length=1)
+    fields: dict[str, FieldSpec] = Field(min_length=1, json_schema_extra={"propertyNames": IDENTIFIER})
     indexes: list[str | IndexSpec] = Field(default_factory=list)
     primary_key: str | list[str] | None = Field(None, description="Primary-key column(s), in order.")
     foreign_keys: list[ForeignKeySpec] = Field(default_factory=list)
@@ -131,7 +141,7 @@ class TableSchemaOut(Schema):
 
 
 class TableIn(Strict):
-    table_name: str = Field(examples=["compliance_events"])
+    table_name: str = Field(examples=["compliance_events"], json_schema_extra=IDENTIFIER)
     description: str = ""
     schema_: TableSchema = Field(alias="schema")
 
@@ -139,7 +149,7 @@ class TableIn(Strict):
 class TablePut(Strict):
     """``PUT``: rename, describe, and/or replace the whole schema (what is left out of ``schema`` goes)."""
 
-    table_name: str | None = None
+    table_name: str | None = Field(None, json_schema_extra=IDENTIFIER)
     description: str | None = None
     schema_: TableSchema | None = Field(None, alias="schema")
 
