@@ -35,7 +35,9 @@ class FieldSpec(Strict):
     ``date`` (with ``kind``), ``time``, ``uuid``…)."""
 
     type: str = Field(
-        description="Column type (seed 001 names or designer aliases).", examples=["string"], json_schema_extra=TYPE_NAMES
+        description="Column type (seed 001 names or designer aliases).",
+        examples=["string"],
+        json_schema_extra=TYPE_NAMES,
     )
     required: bool = Field(False, description="NOT NULL.")
     default: Default = Field(None, description="Default value, type-checked (dates may use now() etc.).")
