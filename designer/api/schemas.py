@@ -26,7 +26,7 @@ Action = Literal["no_action", "restrict", "cascade", "set_null", "set_default"]
 
 
 class Strict(Schema):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)  # JSON types as declared: false is not 0
 
 
 class FieldSpec(Strict):
