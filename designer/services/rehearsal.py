@@ -64,7 +64,7 @@ CONSEQUENTIAL = (
     pg_errors.DuplicateColumn,
     pg_errors.DuplicateObject,
 )
-CAST_ERRORS = (pg_errors.DataException,)  # class 22: invalid text representation, out of range, …
+CAST_ERRORS = (psycopg.DataError,)  # class 22: invalid text representation, out of range, …
 IDENT = r'"((?:[^"]|"")*)"'
 ALTER_TYPE_RE = re.compile(rf"^ALTER TABLE {IDENT}\.{IDENT} ALTER COLUMN {IDENT} TYPE (.+) USING ")
 ALTER_COLUMN_RE = re.compile(rf"^ALTER TABLE {IDENT}\.{IDENT} ALTER COLUMN {IDENT} ")
@@ -195,7 +195,10 @@ class _Rehearsal:
         sample_rows: int,
         tag: str,
         progress: Progress | None,
+        lock_timeout_ms: int = LOCK_TIMEOUT_MS,
+        statement_timeout_ms: int = STATEMENT_TIMEOUT_MS,
     ) -> None:
+        self.lock_timeout_ms, self.statement_timeout_ms = lock_timeout_ms, statement_timeout_ms
         self.conn, self.source, self.sample_rows, self.tag, self.progress = conn, source, sample_rows, tag, progress
         self.base = deployable(canonicalize(base), canonical=True)
         self.design = deployable(canonicalize(design), canonical=True)
@@ -224,8 +227,8 @@ class _Rehearsal:
     # --- set up --------------------------------------------------------------------------------
     def setup(self) -> None:
         started = time.monotonic()
-        self.conn.execute("SELECT set_config('lock_timeout', %s, true)", (f"{LOCK_TIMEOUT_MS}ms",))
-        self.conn.execute("SELECT set_config('statement_timeout', %s, true)", (f"{STATEMENT_TIMEOUT_MS}ms",))
+        self.conn.execute("SELECT set_config('lock_timeout', %s, true)", (f"{self.lock_timeout_ms}ms",))
+        self.conn.execute("SELECT set_config('statement_timeout', %s, true)", (f"{self.statement_timeout_ms}ms",))
         self.conn.execute("SELECT set_config('search_path', %s, true)", (self.scratch,))  # never the source
         self.conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(self.scratch)))
         self.conn.execute(
@@ -257,7 +260,7 @@ class _Rehearsal:
         except pg_errors.LockNotAvailable as exc:
             raise RehearsalError(
                 f"A table of schema {self.source} is locked (a deploy running now?); the rehearsal did not start "
-                f"within {LOCK_TIMEOUT_MS // 1000} s. Try again when it has finished."
+                f"within {self.lock_timeout_ms} ms. Try again when it has finished."
             ) from exc
         except psycopg.Error as exc:
             raise RehearsalError(
@@ -602,14 +605,17 @@ def rehearse(
     sample_rows: int = 10_000,
     tag: str = "d0",
     progress: Progress | None = None,
+    lock_timeout_ms: int = LOCK_TIMEOUT_MS,
+    statement_timeout_ms: int = STATEMENT_TIMEOUT_MS,
 ) -> RehearsalReport:
     """Rehearse the deploy of ``design`` over ``base`` (deployed in ``source_schema``, with its rows) on a
     scratch copy, in one transaction that is always rolled back. See the module docstring.
 
     ``conn`` must be an idle autocommit connection to the deploy target. ``tag`` is the deploy's tag (``d<n>``),
     so the statements reported are those the deploy will run. ``progress(done, total)`` is called after each
-    plan statement. Raises :class:`RehearsalError` when the copy cannot be set up (nothing is left behind);
-    a failing plan statement is not an error but a :class:`Failure` in the report.
+    plan statement. ``lock_timeout_ms`` bounds the wait for a lock on the source (a deploy running there);
+    ``statement_timeout_ms`` any one statement. Raises :class:`RehearsalError` when the copy cannot be set up
+    (nothing is left behind); a failing plan statement is not an error but a :class:`Failure` in the report.
     """
     if sample_rows < 1:
         raise ValueError("sample_rows must be at least 1")
@@ -617,7 +623,17 @@ def rehearse(
         raise ValueError("rehearse() needs an idle connection (autocommit, no transaction open)")
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     started = time.monotonic()
-    job = _Rehearsal(conn, source_schema, base, design, sample_rows=sample_rows, tag=tag, progress=progress)
+    job = _Rehearsal(
+        conn,
+        source_schema,
+        base,
+        design,
+        sample_rows=sample_rows,
+        tag=tag,
+        progress=progress,
+        lock_timeout_ms=lock_timeout_ms,
+        statement_timeout_ms=statement_timeout_ms,
+    )
     forward, _ = compile_plan(job.base, job.design, schema=job.scratch, tag=tag)
     run = 0
     if forward:
