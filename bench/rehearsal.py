@@ -63,7 +63,7 @@ def fill(conn, schema: str, snapshot: dict, rows: int) -> None:
 
     for i, t in enumerate(snapshot["tables"]):
         cols = "id, title, body, price, code" + (", parent_id" if i else "")
-        values = "g, 'title ' || g, repeat('body ', 1 + g % 20), g % 1000, 'c' || g" + (", g" if i else "")
+        values = "g, 'title ' || g, repeat('body ', 1 + g %% 20), g %% 1000, 'c' || g" + (", g" if i else "")
         conn.execute(
             sql.SQL("INSERT INTO {} (" + cols + ") SELECT " + values + " FROM generate_series(1, %s) g").format(
                 sql.Identifier(schema, t["table_name"])
