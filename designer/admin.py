@@ -27,6 +27,7 @@ from designer.models import (
     DataField,
     DataTable,
     DeployRun,
+    Environment,
     IndexColumn,
     Presence,
     Project,
@@ -812,8 +813,8 @@ def _flat(exc: Exception) -> list[str]:
 
 @admin.register(DeployRun)
 class DeployRunAdmin(admin.ModelAdmin):
-    list_display = ["project", "number", "kind", "status", "started_by", "started_at", "duration_ms"]
-    list_filter = ["status", "kind", "project"]
+    list_display = ["project", "environment", "number", "kind", "status", "started_by", "started_at", "duration_ms"]
+    list_filter = ["status", "kind", "environment__name", "project"]
     search_fields = ["project__name", "error"]
     readonly_fields = [f.name for f in DeployRun._meta.fields]
 
@@ -822,6 +823,21 @@ class DeployRunAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(Environment)
+class EnvironmentAdmin(admin.ModelAdmin):
+    """A project's environments (owners manage them on the Deploy page); the schema suffix is fixed once made."""
+
+    list_display = ["project", "name", "position", "schema_suffix", "deploy_right", "allow_seeding"]
+    list_filter = ["deploy_right", "allow_seeding", "project"]
+    search_fields = ["project__name", "name"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["project", "schema_suffix", "created_at"] if obj is not None else ["created_at"]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return obj is None or not obj.runs.exists()  # its runs are its history
 
 
 @admin.register(Presence)

@@ -58,9 +58,9 @@ def build() -> NinjaAPI:
         openapi_url="/openapi.json",
     )
     errors.install(api)
-    from . import columns, migrations, relationships, tables
+    from . import columns, deploys, migrations, relationships, tables
 
-    for module in (tables, columns, relationships, migrations):
+    for module in (tables, columns, relationships, migrations, deploys):
         api.add_router("/public", module.router)
     return api
 

@@ -2,6 +2,7 @@
 
 from .apikey import ApiKey
 from .deploy import DeployKind, DeployRun, DeployStatus
+from .environment import DeployRight, Environment
 from .layout import StickyNote, TableGroup
 from .lock import TableLock
 from .presence import Presence
@@ -16,8 +17,10 @@ __all__ = [
     "DataField",
     "DataTable",
     "DeployKind",
+    "DeployRight",
     "DeployRun",
     "DeployStatus",
+    "Environment",
     "IndexColumn",
     "Presence",
     "Project",

@@ -18,9 +18,12 @@ class DeployKind(models.TextChoices):
 
 
 class DeployRun(models.Model):
-    """One deploy or rollback of a project to the target database: who, when, what SQL, and how it ended."""
+    """One deploy or rollback of a project to one of its environments: who, when, what SQL, and how it ended."""
 
     project = models.ForeignKey("designer.Project", on_delete=models.CASCADE, related_name="deploy_runs")
+    environment = models.ForeignKey(
+        "designer.Environment", on_delete=models.PROTECT, related_name="runs", help_text="Where the run deployed."
+    )
     number = models.PositiveIntegerField(help_text="Sequential per project; also tags what the run kept aside.")
     kind = models.CharField(max_length=10, choices=DeployKind.choices, default=DeployKind.DEPLOY)
     status = models.CharField(max_length=20, choices=DeployStatus.choices, default=DeployStatus.RUNNING)

@@ -50,6 +50,7 @@ from designer.schema.diff import diff, summarize
 from designer.schema.snapshot import Snapshot, empty_snapshot, schema_hash
 from designer.schema.validation import check_transition
 
+from . import environments
 from . import locks as table_locks
 from .snapshots import project_snapshot
 from .targets import BATCH, DeployRefused, StatementFailed, claim_schema_name, schema_name, target_for
@@ -77,21 +78,26 @@ def can_deploy(user) -> bool:
     return bool(user.is_staff or user.has_perm(DEPLOY_PERMISSION))
 
 
-def require_deployer(user) -> None:
+def require_deployer(user, env=None) -> None:
     """Deploys, rollbacks and purges need staff or the ``designer.deploy_project`` permission (``None`` = the
-    shell)."""
+    shell); in an environment that lets editors deploy (dev by default), the project's editors may too."""
     if user is None:
+        return
+    if env is not None:
+        environments.require_deploy_to(user, env)
         return
     if not can_deploy(user):
         raise PermissionDenied("Deploying needs the permission “Can deploy a project's schema”. Ask an administrator.")
 
 
 # --- what is deployed -----------------------------------------------------------------------------
-def effective_runs(project: Project):
-    """Deploy runs whose result is in the database now (applied and not rolled back), newest first."""
+def effective_runs(project: Project, environment=None):
+    """Deploy runs whose result is in the environment's database now (applied and not rolled back), newest
+    first (``environment``: an Environment, its name, or ``None`` for the primary one)."""
     return (
         DeployRun.objects.filter(
             project=project,
+            environment=environments.get(project, environment),
             kind=DeployKind.DEPLOY,
             status__in=[DeployStatus.SUCCEEDED, DeployStatus.FAILED_VERIFICATION],
             reverted_by__isnull=True,
@@ -101,25 +107,33 @@ def effective_runs(project: Project):
     )
 
 
-def deployed_version(project: Project) -> SchemaVersion | None:
-    run = effective_runs(project).first()
+def deployed_version(project: Project, environment=None) -> SchemaVersion | None:
+    run = effective_runs(project, environment).first()
     return run.to_version if run else None
 
 
-def deployed_snapshot(project: Project) -> Snapshot:
-    version = deployed_version(project)
+def deployed_snapshot(project: Project, environment=None) -> Snapshot:
+    version = deployed_version(project, environment)
     return version.schema_snapshot if version else empty_snapshot()
+
+
+def deployed_anywhere(project: Project) -> set[str]:
+    """Stable ids of the tables deployed in at least one environment."""
+    ids: set[str] = set()
+    for env in environments.of(project):
+        ids |= {t["id"] for t in deployed_snapshot(project, env)["tables"]}
+    return ids
 
 
 TARGET_ERRORS = (psycopg.Error, sqlite3.Error, ValueError, OSError)
 
 
-def live_row_counts(project: Project, tables: list[str]) -> dict[str, int] | None:
+def live_row_counts(project: Project, tables: list[str], environment=None) -> dict[str, int] | None:
     """Rows of the project's deployed tables (0 for a table not deployed); None when the target cannot answer."""
-    if not project.deploy_schema or not effective_runs(project).exists():
+    if not project.deploy_schema or not effective_runs(project, environment).exists():
         return dict.fromkeys(tables, 0)
     try:
-        with target_for(project) as target:
+        with target_for(project, environment) as target:
             counts = target.row_counts(tables)
     except (DeployRefused, *TARGET_ERRORS):
         return None
@@ -142,6 +156,8 @@ class Plan:
     tables: dict[str, dict[str, Any]] = field(default_factory=dict)  # live figures per table
     from_version: SchemaVersion | None = None
     reverts: DeployRun | None = None  # a rollback plan: the deploy it undoes
+    environment: Any = None
+    version: SchemaVersion | None = None  # a promotion: the exact version it deploys
 
     @property
     def risk(self) -> str:
@@ -173,14 +189,26 @@ def _next_number(project: Project) -> int:
     return (DeployRun.objects.filter(project=project).aggregate(n=Max("number"))["n"] or 0) + 1
 
 
-def plan(project: Project, *, measure: bool = True, target=None, design: Snapshot | None = None) -> Plan:
-    """The forward and reverse SQL from what is deployed to the design (or to ``design``, e.g. a saved
-    version's snapshot), with live figures from the target."""
+def plan(
+    project: Project,
+    *,
+    measure: bool = True,
+    target=None,
+    design: Snapshot | None = None,
+    environment=None,
+    version: SchemaVersion | None = None,
+) -> Plan:
+    """The forward and reverse SQL from what is deployed in the environment (``None``: the primary one) to the
+    design (or to ``design``, or to a saved ``version`` — a promotion), with live figures from the target."""
+    env = target.environment if target is not None and target.environment is not None else None
+    env = env or environments.get(project, environment)
     number = _next_number(project)
-    base = deployed_snapshot(project)
+    base = deployed_snapshot(project, env)
+    if version is not None:
+        design = version.schema_snapshot
     design = project_snapshot(project) if design is None else design
     own = target is None
-    target = target or target_for(project)
+    target = target or target_for(project, env)
     forward, reverse = target.compile(base, design, f"d{number}")
     result = Plan(
         project=project,
@@ -193,7 +221,9 @@ def plan(project: Project, *, measure: bool = True, target=None, design: Snapsho
         changes=diff(base, design, canonical=True),
         forward=forward,
         reverse=reverse,
-        from_version=deployed_version(project),
+        from_version=deployed_version(project, env),
+        environment=env,
+        version=version,
     )
     if measure:
         _measure(result, target, own)
@@ -210,17 +240,19 @@ def _measure(plan_: Plan, target, own: bool) -> None:
         target.measure(plan_)
 
 
-def rollback_plan(project: Project, *, measure: bool = True, target=None) -> Plan | None:
-    """What a rollback would run: the reverse SQL of the last effective deploy, with the same lock, risk and
-    live figures as a deploy plan (``None`` when there is nothing to roll back)."""
-    last = effective_runs(project).first()
+def rollback_plan(project: Project, *, measure: bool = True, target=None, environment=None) -> Plan | None:
+    """What a rollback would run: the reverse SQL of the environment's last effective deploy, with the same
+    lock, risk and live figures as a deploy plan (``None`` when there is nothing to roll back)."""
+    env = target.environment if target is not None and target.environment is not None else None
+    env = env or environments.get(project, environment)
+    last = effective_runs(project, env).first()
     if last is None:
         return None
     number = _next_number(project)
-    base = last.to_version.schema_snapshot if last.to_version else deployed_snapshot(project)
+    base = last.to_version.schema_snapshot if last.to_version else deployed_snapshot(project, env)
     intended = last.from_version.schema_snapshot if last.from_version else empty_snapshot()
     own = target is None
-    target = target or target_for(project)
+    target = target or target_for(project, env)
     result = Plan(
         project=project,
         schema=last.target_schema,
@@ -233,6 +265,7 @@ def rollback_plan(project: Project, *, measure: bool = True, target=None) -> Pla
         forward=[Statement(**{**st, "figures": {}}) for st in last.reverse_statements],
         reverse=[Statement(**{**st, "figures": {}}) for st in last.statements],
         from_version=last.to_version,
+        environment=env,
     )
     result.reverts = last
     if measure:
@@ -252,7 +285,12 @@ def take_critical_locks(project: Project, table_names: set[str], *, user, reason
     tables = list(DataTable.objects.filter(project=project, table_name__in=table_names).select_related("project"))
     try:
         return table_locks.acquire_many(
-            tables, actor=actor, lock_type=LockType.CRITICAL, reason=reason, by_operator=user is None
+            # the deploy service checked the environment's deploy right (editors may deploy to dev)
+            tables,
+            actor=actor,
+            lock_type=LockType.CRITICAL,
+            reason=reason,
+            by_operator=True,
         )
     except table_locks.TableLocked as exc:
         raise DeployRefused(
@@ -360,7 +398,7 @@ def _claim_target_schema(project: Project, target, locks) -> None:
     refused first deploy claims nothing). Another project claiming that same name since the target was opened
     (two first deploys racing) refuses this one, which then deploys into its next candidate."""
     try:
-        claimed = claim_schema_name(project)
+        claimed = environments.schema_for(claim_schema_name(project), target.environment)
         if claimed != target.schema:
             raise DeployRefused(
                 f"Another project took the schema {target.schema} a moment ago; {project.name} deploys into "
@@ -379,17 +417,21 @@ def deploy(
     message: str = "",
     progress: Progress | None = None,
     expected_digest: str | None = None,
+    environment=None,
+    version: SchemaVersion | None = None,
 ) -> DeployRun:
-    """Deploy the current design. Raises ``PermissionDenied``, ``DeployRefused`` or ``ValidationError``
-    (destructive plan without the typed project name) before anything runs; returns the DeployRun (whose
-    status says how it ended) otherwise."""
+    """Deploy the current design (or a saved ``version``: a promotion deploys exactly what runs in the previous
+    environment) to ``environment`` (``None``: the primary one). Raises ``PermissionDenied``, ``DeployRefused``
+    or ``ValidationError`` (destructive plan without the typed project name) before anything runs; returns the
+    DeployRun (whose status says how it ended) otherwise."""
     from .versions import version_for_design
 
-    require_deployer(actor)
-    target = target_for(project)  # its schema: the stored name, or the one this first deploy will claim
+    env = environments.get(project, environment)
+    require_deployer(actor, env)
+    target = target_for(project, env)  # its schema: the stored name, or the one this first deploy will claim
     target.open(lock=True)
     try:
-        p = plan(project, measure=True, target=target)
+        p = plan(project, measure=True, target=target, version=version)
         if expected_digest is not None and expected_digest != p.digest:
             raise DeployRefused("The design changed since you opened the plan. Review the new plan and deploy again.")
         if p.destructive and confirm_name != project.name:
@@ -400,6 +442,7 @@ def deploy(
         _claim_target_schema(project, target, locks)
         run = DeployRun.objects.create(
             project=project,
+            environment=env,
             number=p.number,
             kind=DeployKind.DEPLOY,
             started_by=actor if getattr(actor, "is_authenticated", False) else None,
@@ -413,15 +456,15 @@ def deploy(
         try:  # Draft -> Active while the deploy still holds its critical locks
             if _run(target, run, p.design, progress):
                 # only an applied run records a version: a failed one changed nothing, so nothing advances
-                run.to_version = version_for_design(
-                    project, actor=actor, message=message or "Deployed", snapshot=p.design
+                run.to_version = version or version_for_design(
+                    project, actor=actor, message=message or f"Deployed to {env.name}", snapshot=p.design
                 )
                 run.save(update_fields=["to_version"])
                 if run.status == DeployStatus.SUCCEEDED:
                     _activate_deployed_tables(project, p.design, actor)
         finally:
             release_locks(locks)
-        _broadcast(project, "deploy.finished", {"run": run.number, "status": run.status})
+        _broadcast(project, "deploy.finished", {"run": run.number, "status": run.status, "environment": env.name})
         return run
     finally:
         target.close()
@@ -447,18 +490,21 @@ def rollback(
     confirm_name: str | None = None,
     progress: Progress | None = None,
     expected_digest: str | None = None,
+    environment=None,
 ) -> DeployRun:
-    """Undo the last effective deploy with its reverse SQL (kept-aside tables and columns come back).
+    """Undo the environment's last effective deploy with its reverse SQL (kept-aside tables and columns come
+    back).
 
     Like a deploy: a destructive reverse plan (it drops what the deploy added) needs the typed project name,
     and ``expected_digest`` (from the previewed :func:`rollback_plan`) refuses to run a different one."""
-    require_deployer(actor)
-    target = target_for(project)
+    env = environments.get(project, environment)
+    require_deployer(actor, env)
+    target = target_for(project, env)
     target.open(lock=True)
     try:
         p = rollback_plan(project, measure=True, target=target)
         if p is None:
-            raise DeployRefused(f"{project.name} has no deploy to roll back.")
+            raise DeployRefused(f"{project.name} has no deploy to roll back in {env.name}.")
         last = p.reverts
         if expected_digest is not None and expected_digest != p.digest:
             raise DeployRefused("Another deploy or rollback ran since you opened this preview. Review it again.")
@@ -471,6 +517,7 @@ def rollback(
         locks = take_critical_locks(project, tables, user=actor, reason="Rollback")
         run = DeployRun.objects.create(
             project=project,
+            environment=env,
             number=p.number,
             kind=DeployKind.ROLLBACK,
             started_by=actor if getattr(actor, "is_authenticated", False) else None,
@@ -488,23 +535,27 @@ def rollback(
                 run.save(update_fields=["reverts"])
         finally:
             release_locks(locks)
-        _broadcast(project, "deploy.finished", {"run": run.number, "status": run.status})
+        _broadcast(project, "deploy.finished", {"run": run.number, "status": run.status, "environment": env.name})
         return run
     finally:
         target.close()
 
 
 # --- drift and purge ----------------------------------------------------------------------------------
-def drift(project: Project) -> list[str]:
-    """Every difference between the live schema and the last deployed version (empty = no drift), including
-    objects the design cannot hold (views, triggers, sequences, domains…) added or removed since the last run."""
-    with target_for(project) as target:
+def drift(project: Project, environment=None) -> list[str]:
+    """Every difference between the environment's live schema and its last deployed version (empty = no drift),
+    including objects the design cannot hold (views, triggers, sequences, domains…) added or removed since the
+    last run."""
+    env = environments.get(project, environment)
+    with target_for(project, env) as target:
         live = target.introspect()
         report = differences(
-            deployed_snapshot(project), live, intended_label="last deployed version", dialect=target.dialect
+            deployed_snapshot(project, env), live, intended_label="last deployed version", dialect=target.dialect
         )
     last = (
-        DeployRun.objects.filter(project=project, status__in=[DeployStatus.SUCCEEDED, DeployStatus.FAILED_VERIFICATION])
+        DeployRun.objects.filter(
+            project=project, environment=env, status__in=[DeployStatus.SUCCEEDED, DeployStatus.FAILED_VERIFICATION]
+        )
         .order_by("-number")
         .values_list("live_warnings", flat=True)
         .first()
@@ -515,18 +566,95 @@ def drift(project: Project) -> list[str]:
     return report
 
 
-def kept_objects(project: Project) -> list[dict[str, Any]]:
+def kept_objects(project: Project, environment=None) -> list[dict[str, Any]]:
     """Tables and columns that deploys moved aside (restorable by rollback until purged)."""
-    with target_for(project) as target:
+    with target_for(project, environment) as target:
         return target.kept()
 
 
-def purge(project: Project, *, actor) -> list[str]:
+def purge(project: Project, *, actor, environment=None) -> list[str]:
     """Drop everything deploys kept aside (one transaction, never CASCADE). Returns what was dropped."""
-    require_deployer(actor)
-    target = target_for(project)
+    env = environments.get(project, environment)
+    require_deployer(actor, env)
+    target = target_for(project, env)
     target.open(lock=True)
     try:
         return target.purge(target.kept())
     finally:
         target.close()
+
+
+# --- environments -------------------------------------------------------------------------------------
+def promote(project: Project, *, actor, source, target_env=None, confirm_name: str | None = None,
+            progress: Progress | None = None, expected_digest: str | None = None) -> DeployRun:  # fmt: skip
+    """Deploy exactly the version running in ``source`` to the next environment (or ``target_env``): its
+    snapshot, not the design as it is now."""
+    src = environments.get(project, source)
+    dest = environments.get(project, target_env) if target_env is not None else environments.next_of(src)
+    if dest is None:
+        raise DeployRefused(f"{src.name} is the last environment; there is nothing to promote it to.")
+    if dest.pk == src.pk:
+        raise DeployRefused(f"Promote from {src.name} to another environment.")
+    version = deployed_version(project, src)
+    if version is None:
+        raise DeployRefused(f"Nothing is deployed in {src.name} yet; deploy there first, then promote.")
+    return deploy(
+        project,
+        actor=actor,
+        confirm_name=confirm_name,
+        message=f"Promoted from {src.name}",
+        progress=progress,
+        expected_digest=expected_digest,
+        environment=dest,
+        version=version,
+    )
+
+
+@dataclass
+class EnvironmentState:
+    """One row of the Deploy page's matrix (and of the migrations API's status)."""
+
+    environment: Any
+    version: SchemaVersion | None
+    pending: list[dict]
+    last_run: DeployRun | None
+    can_deploy: bool
+    drift: list[str] | None = None  # None: not checked (or the target cannot answer: ``drift_error``)
+    drift_error: str = ""
+    promote_from: Any = None  # the previous environment, when it runs another version than this one
+
+    @property
+    def pending_summary(self) -> str:
+        return summarize(self.pending) if self.pending else ""
+
+
+def environment_states(project: Project, user, *, with_drift: bool = False) -> list[EnvironmentState]:
+    """Per environment: the deployed version, what the design would change there, the last run, whether
+    ``user`` may deploy there, and (``with_drift``) the drift of its live schema."""
+    design = project_snapshot(project)
+    states = []
+    previous = None
+    for env in environments.of(project):
+        version = deployed_version(project, env)
+        base = version.schema_snapshot if version else empty_snapshot()
+        state = EnvironmentState(
+            environment=env,
+            version=version,
+            pending=diff(base, design, canonical=True),
+            last_run=DeployRun.objects.filter(project=project, environment=env).order_by("-number").first(),
+            can_deploy=environments.can_deploy_to(user, env),
+        )
+        if (
+            previous is not None
+            and previous.version is not None
+            and (version is None or previous.version.pk != version.pk)
+        ):
+            state.promote_from = previous.environment
+        if with_drift and version is not None:
+            try:
+                state.drift = drift(project, env)
+            except (DeployRefused, *TARGET_ERRORS) as exc:
+                state.drift_error = str(exc)
+        states.append(state)
+        previous = state
+    return states

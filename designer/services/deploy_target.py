@@ -21,6 +21,14 @@ class DeployTargetMisconfigured(DeployRefused):
     """``DEPLOY_DATABASE_URL`` cannot be used as it is written; the message names the variable and the fix."""
 
 
+class DeployTargetUnreachable(DeployRefused):
+    """The deploy database does not answer."""
+
+
+class DeployBusy(DeployRefused):
+    """Another deploy, rollback or purge of the same environment holds its advisory lock."""
+
+
 VARIABLE = "DEPLOY_DATABASE_URL"
 FORMS = "postgres://user[:password]@host[:port]/database or sqlite:///path/to/file.sqlite3"
 
@@ -59,7 +67,7 @@ def connect_postgres(url: str | None = None, **kwargs):
             f"{VARIABLE} is not a valid PostgreSQL URL ({FORMS}): {_said(exc, target)}"
         ) from exc
     except psycopg.OperationalError as exc:
-        raise DeployRefused(f"The deploy database ({VARIABLE}) is unreachable: {_said(exc, target)}") from exc
+        raise DeployTargetUnreachable(f"The deploy database ({VARIABLE}) is unreachable: {_said(exc, target)}") from exc
 
 
 def _said(exc: Exception, url: str) -> str:

@@ -142,10 +142,10 @@ def transition_table(
 
 
 def is_deployed(table: DataTable) -> bool:
-    """Whether the table is part of what is deployed now (the last effective deploy's version)."""
-    from .deploy import deployed_snapshot
+    """Whether the table is part of what is deployed now in any environment (its last effective deploy)."""
+    from .deploy import deployed_anywhere
 
-    return str(table.uid) in {t["id"] for t in deployed_snapshot(table.project)["tables"]}
+    return str(table.uid) in deployed_anywhere(table.project)
 
 
 def hard_delete_refusal(table: DataTable) -> str | None:

@@ -28,7 +28,7 @@ from designer.introspect import sqlite as sqlite_introspect
 from designer.models import DeployRun, Project
 from designer.schema.snapshot import Snapshot
 
-from .deploy_target import DeployRefused, connect_postgres, deploy_dialect, sqlite_path
+from .deploy_target import DeployBusy, DeployRefused, connect_postgres, deploy_dialect, sqlite_path
 
 LOCK_TIMEOUT = "5s"
 STATEMENT_TIMEOUT = "5min"
@@ -76,12 +76,19 @@ def schema_name(project: Project) -> str:
             project.deploy_schema = stored
             return stored
     candidates = _schema_candidates(project)
-    taken = set(
-        Project.objects.filter(deploy_schema__in=candidates)
-        .exclude(pk=project.pk)
-        .values_list("deploy_schema", flat=True)
+    return next((c for c in candidates if not _collides(project, c)), candidates[-1])
+
+
+def _collides(project: Project, candidate: str) -> bool:
+    """Whether ``candidate`` or one of its environment schemas (``<candidate>_dev``…) is, or would be, another
+    project's (``shop`` + ``_dev`` and a project whose own schema is ``shop_dev``)."""
+    from designer.models import Environment
+
+    others = set(
+        Project.objects.exclude(pk=project.pk).exclude(deploy_schema=None).values_list("deploy_schema", flat=True)
     )
-    return next((c for c in candidates if c not in taken), candidates[-1])
+    suffixes = {"", *Environment.objects.values_list("schema_suffix", flat=True).distinct()}
+    return any(candidate + s in others for s in suffixes) or any(o + s == candidate for o in others for s in suffixes)
 
 
 def claim_schema_name(project: Project) -> str:
@@ -101,17 +108,25 @@ def claim_schema_name(project: Project) -> str:
     raise DeployRefused(f"No free deploy schema for {project.name!r}; rename the project's slug and try again.")
 
 
-def target_for(project: Project) -> PostgresTarget | SqliteTarget:
-    return PostgresTarget(project) if deploy_dialect() == "postgresql" else SqliteTarget(project)
+def target_for(project: Project, environment=None) -> PostgresTarget | SqliteTarget:
+    """The target of one of the project's environments (``None``: the primary one)."""
+    from . import environments
+
+    env = environments.get(project, environment)
+    url = environments.database_url(env)
+    cls = PostgresTarget if deploy_dialect(url) == "postgresql" else SqliteTarget
+    return cls(project, env)
 
 
-def _lock_key(project: Project) -> int:
-    return int.from_bytes(hashlib.sha256(f"tablewright-deploy:{project.pk}".encode()).digest()[:8], "big", signed=True)
+def _lock_key(project: Project, env=None) -> int:
+    key = f"tablewright-deploy:{project.pk}" + ("" if env is None or env.is_primary else f":{env.pk}")
+    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
 
 
-def _busy(project: Project) -> DeployRefused:
-    return DeployRefused(
-        f"Another deploy of {project.name!r} is running right now; this one was not started. "
+def _busy(project: Project, env=None) -> DeployBusy:
+    where = f" to {env.name}" if env is not None else ""
+    return DeployBusy(
+        f"Another deploy of {project.name!r}{where} is running right now; this one was not started. "
         "Try again when it has finished."
     )
 
@@ -120,9 +135,13 @@ class _Target:
     dialect = ""
     errors: type[Exception] | tuple[type[Exception], ...] = ()
 
-    def __init__(self, project: Project) -> None:
+    def __init__(self, project: Project, environment=None) -> None:
+        from . import environments
+
         self.project = project
-        self.schema = schema_name(project)
+        self.environment = environment
+        self.url = environments.database_url(environment)
+        self.schema = environments.schema_for(schema_name(project), environment)
         self.conn: Any = None
 
     def __enter__(self):
@@ -235,11 +254,12 @@ class PostgresTarget(_Target):
         return f"schema {self.schema}"
 
     def open(self, *, lock: bool = False) -> None:
-        self.conn = connect_postgres(autocommit=True)
+        self.conn = connect_postgres(self.url, autocommit=True)
         self.locked = lock
-        if lock and not self.conn.execute("SELECT pg_try_advisory_lock(%s)", (_lock_key(self.project),)).fetchone()[0]:
+        key = _lock_key(self.project, self.environment)
+        if lock and not self.conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()[0]:
             self.conn.close()
-            raise _busy(self.project)
+            raise _busy(self.project, self.environment)
         self.conn.execute(f"SET lock_timeout = '{LOCK_TIMEOUT}'")
         self.conn.execute(f"SET statement_timeout = '{STATEMENT_TIMEOUT}'")
         self.conn.execute("SET TimeZone = 'UTC'")
@@ -249,7 +269,7 @@ class PostgresTarget(_Target):
             return
         try:
             if getattr(self, "locked", False):
-                self.conn.execute("SELECT pg_advisory_unlock(%s)", (_lock_key(self.project),))
+                self.conn.execute("SELECT pg_advisory_unlock(%s)", (_lock_key(self.project, self.environment),))
         finally:
             self.conn.close()
             self.conn = None
@@ -392,7 +412,7 @@ class SqliteTarget(_Target):
 
     @property
     def path(self) -> Path:
-        return sqlite_path().parent / "projects" / f"{self.schema}.sqlite3"
+        return sqlite_path(self.url).parent / "projects" / f"{self.schema}.sqlite3"
 
     @property
     def location(self) -> str:
@@ -409,7 +429,7 @@ class SqliteTarget(_Target):
                 fcntl.flock(self.lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError as exc:
                 self.lock_file.close()
-                raise _busy(self.project) from exc
+                raise _busy(self.project, self.environment) from exc
         self.conn = sqlite3.connect(self.path, isolation_level=None, timeout=5)
 
     def close(self) -> None:

@@ -169,4 +169,3 @@ def test_no_operation_answers_a_server_error_or_outside_its_document(fuzz_target
     never_ok = [label for label, codes in seen.items() if min(codes) >= 400]
     assert len(seen) == len(_operations(schema))
     assert not never_ok, f"never answered with success: {never_ok} ({seen})"
-

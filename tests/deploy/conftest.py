@@ -56,8 +56,9 @@ def _closing_connection(work):
 
 @pytest.fixture
 def clean_target():
-    """``clean_target(project)``: the project's deploy schema (and what deploys kept aside) is dropped now — so
-    nothing an earlier test or run left there matters — and again after the test."""
+    """``clean_target(project)``: the project's deploy schemas, one per environment (and what deploys kept
+    aside), are dropped now — so nothing an earlier test or run left there matters — and again after the test."""
+    from designer.services import environments
     from designer.services.deploy import schema_name
 
     projects = []
@@ -65,7 +66,8 @@ def clean_target():
     def drop(*projects_to_drop) -> None:
         with psycopg.connect(deploy_url(), autocommit=True) as conn:  # skips (or fails) without PostgreSQL
             for project in projects_to_drop:
-                drop_schema_and_kept(conn, schema_name(project))
+                for env in environments.of(project):  # every environment's schema
+                    drop_schema_and_kept(conn, environments.schema_for(schema_name(project), env))
 
     def register(project) -> None:
         if _in_event_loop():  # an async test: the ORM may only be used from another thread

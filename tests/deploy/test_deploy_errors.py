@@ -25,7 +25,7 @@ def test_purge_while_a_deploy_runs_is_refused_with_a_message(client, live_shop, 
         response = client.post(reverse("designer:deploy-purge", args=[project.slug]), {"confirm_name": "Shop"})
         assert response.status_code == 302
         page = client.get(response["Location"]).content.decode()
-    assert "Nothing was purged: Another deploy of &#x27;Shop&#x27; is running right now" in page
+    assert "Nothing was purged: Another deploy of &#x27;Shop&#x27; to prod is running right now" in page
 
 
 def test_the_admin_action_reports_a_design_that_does_not_compile(client, live_shop, deployer):

@@ -148,8 +148,11 @@ async def test_viewers_see_each_table_locked_by_the_deploy_and_freed_after_it(
 @pytest.mark.django_db
 def test_the_progress_partial_shows_a_running_deploy(client, live_shop, deployer):
     project = live_shop["project"]
+    from designer.services import environments
+
     DeployRun.objects.create(
         project=project,
+        environment=environments.primary(project),
         number=1,
         status="running",
         target_schema="shop",

@@ -109,7 +109,7 @@ def test_two_deploys_at_once_one_runs_one_is_refused(live_shop, deployer):
 
     def second_deploy_while_first_runs(run, done, total):
         if not refused:
-            with pytest.raises(DeployRefused, match="Another deploy of 'Shop' is running") as exc:
+            with pytest.raises(DeployRefused, match="Another deploy of 'Shop' to prod is running") as exc:
                 deploy_service.deploy(project, actor=deployer)
             refused.append(str(exc.value))
 
