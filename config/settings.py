@@ -162,6 +162,8 @@ API_RATE_LIMITS = {
     "migrations": os.environ.get("API_RATE_MIGRATIONS", "5/hour"),
     "performance": os.environ.get("API_RATE_PERFORMANCE", "100/minute"),
 }
+# Rehearsal (seed 000 "test update"): rows copied per table into the scratch schema.
+REHEARSAL_SAMPLE_ROWS = int(os.environ.get("REHEARSAL_SAMPLE_ROWS", "10000"))
 API_PAGE_SIZE = int(os.environ.get("API_PAGE_SIZE", "100"))
 
 # --- auth ------------------------------------------------------------------------------------

@@ -48,6 +48,38 @@ class RollbackIn(_In):
     confirm: str | None = Field(None, description="The project's name: required when the rollback drops data.")
 
 
+class RehearseIn(_In):
+    environment: str = Field(examples=["dev"])
+    sample_rows: int | None = Field(None, ge=1, le=1_000_000, description="Rows copied per table (default 10,000).")
+
+
+class RehearsalFailure(Schema):
+    index: int = Field(description="The statement's position in the plan.")
+    sql: str
+    kind: str = Field(description="not_null, unique, check, foreign_key, cast or error")
+    table: str | None = None
+    column: str | None = None
+    error: str
+    rows: int | None = Field(None, description="Rows that block the statement (in the copy).")
+    of_rows: int | None = None
+    examples: list[Any] = Field(default_factory=list)
+    sampled: bool = False
+    summary: str
+
+
+class RehearsalOut(Schema):
+    environment: str
+    success: bool
+    summary: str
+    duration_ms: int
+    statements_total: int
+    statements_run: int
+    statements_failed: int
+    sampled_tables: list[str]
+    failures: list[RehearsalFailure]
+    digest: str = Field(description="The plan rehearsed; a run with this expected_digest deploys exactly it.")
+
+
 class RunOut(Schema):
     run: int = Field(description="The run's number in the project.")
     environment: str
@@ -194,6 +226,24 @@ def rollback_migrations(request: HttpRequest, project_id: str, payload: Rollback
     return 201, run_out(run)
 
 
+@router.post(
+    "/{project_id}/migrations/rehearse",
+    response={200: RehearsalOut, **responses(*WRITE_ERRORS)},
+    summary="Test the update: run the environment's next plan on a copy of its data, always rolled back",
+)
+def rehearse_migrations(request: HttpRequest, project_id: str, payload: RehearseIn):
+    project = project_for(request, project_id, write=True)
+    env = environment_of(project, payload.environment)
+    environments.require_deploy_to(request.auth.user, env)
+    ratelimit.hit(request, "migrations")
+    try:
+        return deploy_service.rehearse(
+            project, actor=request.auth.user, environment=env, sample_rows=payload.sample_rows
+        )
+    except DeployRefused as exc:
+        raise refused(exc) from exc
+
+
 @router.get(
     "/{project_id}/migrations/status",
     response={200: StatusOut, **responses("UNAUTHORIZED", "PROJECT_NOT_FOUND")},
@@ -226,7 +276,7 @@ def migrations_status(request: HttpRequest, project_id: str):
 
 @router.get(
     "/{project_id}/migrations/runs/{number}",
-    response={200: RunOut, **responses("UNAUTHORIZED", "PROJECT_NOT_FOUND", "RUN_NOT_FOUND")},
+    response={200: RunOut, **responses("UNAUTHORIZED", "PROJECT_NOT_FOUND", "RUN_NOT_FOUND", "VALIDATION_ERROR")},
     summary="One deploy or rollback run: its status and progress",
     url_name="migration_run",
 )

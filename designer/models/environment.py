@@ -22,6 +22,9 @@ class Environment(models.Model):
     )
     deploy_right = models.CharField(max_length=10, choices=DeployRight.choices, default=DeployRight.DEPLOYERS)
     allow_seeding = models.BooleanField(default=True, help_text="Sample data may be written here.")
+    last_rehearsal = models.JSONField(
+        default=dict, blank=True, help_text="The last rehearsal's report, with the digest of the plan it ran."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -658,3 +658,37 @@ def environment_states(project: Project, user, *, with_drift: bool = False) -> l
         states.append(state)
         previous = state
     return states
+
+
+def rehearse(project: Project, *, actor, environment=None, sample_rows: int | None = None) -> dict[str, Any]:
+    """Seed 000's "test update": run the environment's exact next plan on a copy of its structure and a bounded
+    sample of its rows, in a transaction that is always rolled back; the report (success, duration, each failing
+    statement with the rows that block it) is kept on the environment with the plan's digest, so the Deploy page
+    can say whether the plan it shows failed its rehearsal."""
+    from . import rehearsal
+
+    env = environments.get(project, environment)
+    require_deployer(actor, env)
+    target = target_for(project, env)
+    if target.dialect != "postgresql":
+        raise DeployRefused("Rehearsals need a PostgreSQL deploy database (DEPLOY_DATABASE_URL=postgres://…).")
+    target.open(lock=False)
+    try:
+        p = plan(project, measure=False, target=target)
+        try:
+            report = rehearsal.rehearse(
+                target.conn,
+                target.schema,
+                p.base,
+                p.design,
+                sample_rows=sample_rows or settings.REHEARSAL_SAMPLE_ROWS,
+                tag=p.tag,
+            )
+        except rehearsal.RehearsalError as exc:
+            raise DeployRefused(f"The rehearsal could not start: {exc}") from exc
+    finally:
+        target.close()
+    result = {**report.as_dict(), "digest": p.digest, "environment": env.name, "plan_summary": p.summary}
+    env.last_rehearsal = result
+    env.save(update_fields=["last_rehearsal"])
+    return result

@@ -9,7 +9,7 @@ import psycopg
 import pytest
 import requests
 
-from designer.services import fields, tables
+from designer.services import environments, fields, tables
 from tests.pg_scratch import deploy_url
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
@@ -132,3 +132,39 @@ def test_ten_concurrent_runs_one_deploys_and_nine_are_told_a_deploy_is_in_progre
     busy = [body for code, body in answers if code == 409]
     assert {b["error_code"] for b in busy} == {"DEPLOY_IN_PROGRESS"}
     assert all("running right now" in b["detail"] for b in busy)
+
+
+def test_a_rehearsal_names_the_rows_that_block_a_required_column_and_leaves_dev_untouched(
+    api, key_for, live_shop, deployer
+):
+    project, orders = live_shop["project"], live_shop["orders"]
+    key = key_for(deployer)
+    run = api.post(_url(project, "run"), {"environment": "dev"}, key=key).body
+    assert run["status"] == "succeeded"
+    project.refresh_from_db()
+    schema = f"{project.deploy_schema}_dev"
+    with psycopg.connect(deploy_url(), autocommit=True) as conn:
+        conn.execute(f'INSERT INTO "{schema}".customers (id, email) VALUES (1, %s)', ("a@example.com",))
+        conn.execute(f'INSERT INTO "{schema}".orders (id, customer_id) VALUES (1, 1), (2, 1), (3, 1)')
+    channel = fields.create_field(orders, actor=deployer, field_name="channel", data_type="string", is_required=True)
+
+    failed = api.post(_url(project, "rehearse"), {"environment": "dev"}, key=key)
+    assert failed.status == 200, failed.body
+    assert failed.body["success"] is False and failed.body["statements_failed"] == 1
+    failure = failed.body["failures"][0]
+    assert failure["kind"] == "not_null" and failure["rows"] == 3 and failure["column"] == "channel"
+    assert "orders.channel" in failure["summary"]
+    with psycopg.connect(deploy_url()) as conn:
+        assert conn.execute(f'SELECT count(*) FROM "{schema}".orders').fetchone()[0] == 3
+        columns = conn.execute(
+            "SELECT count(*) FROM information_schema.columns WHERE table_schema = %s AND column_name = 'channel'",
+            (schema,),
+        ).fetchone()[0]
+        assert columns == 0
+    assert environments.get(project, "dev").last_rehearsal["success"] is False
+
+    fields.update_field(channel, actor=deployer, default_value="web")
+    passed = api.post(_url(project, "rehearse"), {"environment": "dev"}, key=key).body
+    assert passed["success"] is True, passed
+    deployed = api.post(_url(project, "run"), {"environment": "dev", "expected_digest": passed["digest"]}, key=key)
+    assert deployed.status == 201 and deployed.body["status"] == "succeeded", deployed.body
