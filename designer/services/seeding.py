@@ -443,7 +443,7 @@ class _Generator:
 
             def text(i, row):
                 value = rng.choice(pool)
-                if unique:
+                if unique or kind in ("email", "user_name"):  # addresses and handles of people are distinct
                     suffix = _uniq(self.counter + i)
                     if kind == "email":
                         local, _, domain = value.partition("@")

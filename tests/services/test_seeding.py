@@ -232,6 +232,7 @@ def test_choices_max_length_decimals_composite_unique_checks_and_identity_are_re
                 {"name": "product_weight_range", "kind": "check", "expression": "weight BETWEEN 1 AND 5"},
                 {"name": "product_code_upper", "kind": "check", "expression": "code = upper(code)"},
                 {"name": "product_place", "kind": "unique", "fields": ["shelf", "slot"]},
+                {"name": "product_slot_even", "kind": "check", "expression": "mod(slot, 2) = 0"},
             ],
         ),
     )
@@ -239,7 +240,7 @@ def test_choices_max_length_decimals_composite_unique_checks_and_identity_are_re
     conn = scratch.conn
     conn.execute(
         f"INSERT INTO \"{schema}\".product (id, status, code, title, price, shelf, slot, active) "
-        "VALUES (7, 'live', 'AB', 'mine', 1.00, 1, 1, true)"
+        "VALUES (7, 'live', 'AB', 'mine', 1.00, 1, 2, true)"
     )
     result = seed(conn, schema, snap, rows_per_table=300, seed=9)
     assert result.counts == {"product": 300}
@@ -248,10 +249,11 @@ def test_choices_max_length_decimals_composite_unique_checks_and_identity_are_re
     assert all(len(r[1]) <= 3 and r[1] == r[1].upper() and len(r[2]) <= 12 for r in got)
     assert all(decimal.Decimal("0") < r[3] < 1000 and r[3].as_tuple().exponent == -2 for r in got)
     assert all(r[4] is None or 1 <= r[4] <= 5 for r in got)
+    assert all(r[6] % 2 == 0 for r in got)  # rows the CHECK rejected were left out and topped up
     assert len({(r[5], r[6]) for r in got}) == 301
     assert sorted(r[7] for r in got)[:2] == [7, 8]  # explicit keys above the user's, no clash
     conn.execute(f"INSERT INTO \"{schema}\".product (status, code, title, price, shelf, slot, active) "
-                 "VALUES ('live', 'ZZ', 'next', 2.00, -1, -1, true)")  # identity bumped past the seeded keys
+                 "VALUES ('live', 'ZZ', 'next', 2.00, -1, -2, true)")  # identity bumped past the seeded keys
     assert clear(conn, schema, snap, result.keys) == {"product": 300}
     assert conn.execute(f'SELECT count(*) FROM "{schema}".product').fetchone()[0] == 2
 
