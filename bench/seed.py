@@ -7,7 +7,7 @@
 
 Each round uses fresh schemas; the medians are compared. Bar: Tablewright ≤ 2× psql.
 
-    DEPLOY_DATABASE_URL=postgres://postgres@127.0.0.1:5432/<db> .venv/bin/python bench/seed.py [--tables 300] [--rows 1000]
+    DEPLOY_DATABASE_URL=postgres://postgres@127.0.0.1:5432/<db> .venv/bin/python bench/seed.py [--tables 300]
 """
 
 from __future__ import annotations
@@ -82,8 +82,12 @@ def generated_snapshot(n: int) -> dict:
                     for i_, c, t, cfg, req, uniq in fields
                 ],
                 "constraints": [
-                    {"id": f"{name}.price_check", "name": f"{name}_price_positive", "kind": "check",
-                     "expression": "price > 0"}
+                    {
+                        "id": f"{name}.price_check",
+                        "name": f"{name}_price_positive",
+                        "kind": "check",
+                        "expression": "price > 0",
+                    }
                 ],
             }
         )

@@ -378,41 +378,48 @@ _SPAN = 7 * 365 * 86400
 
 
 class _Generator:
-    """Makes one table's rows; ``rng`` is the table's own random stream."""
+    """Makes one table's rows, column by column; ``rng`` is the table's own random stream."""
 
     def __init__(self, table: _Table, pools: _Pools, rng: random.Random, offsets: dict[str, int], counter: int):
         self.table = table
         self.pools = pools
         self.rng = rng
-        self.offsets = offsets  # integer key/unique column -> next value
+        self.offsets = offsets  # integer key/unique column -> first value
         self.counter = counter  # suffix counter for unique text
         self.unique_columns = {u[0] for u in table.uniques if len(u) == 1}
         self.key_columns = set(table.key)
         self.columns = [f["field_name"] for f in table.fields]
         self.makers = [self._maker(f) for f in table.fields]
 
-    def row(self, i: int, fk_pools: dict[str, list[Any]]) -> list[Any]:
-        values = []
-        row: dict[str, Any] = {}
+    def rows(self, start: int, count: int, fk_pools: dict[str, list[Any]]) -> list[tuple]:
+        """Rows ``start .. start+count-1`` of this table's stream."""
+        made: dict[str, list[Any]] = {}
+        out = []
+        rng = self.rng
         for f, make in zip(self.table.fields, self.makers, strict=True):
             col = f["field_name"]
             ref = self.table.refs.get(col)
-            if ref is not None:
-                if ref.deferred:
-                    value = None
-                else:
-                    pool = fk_pools.get(col) or []
-                    if not pool or (not f.get("required") and col not in self.key_columns and self.rng.random() < 0.05):
-                        value = None
-                    elif col in self.unique_columns:
-                        value = pool[i] if i < len(pool) else None
-                    else:
-                        value = self.rng.choice(pool)
+            if ref is None:
+                values = make(start, count, made)
+            elif ref.deferred:
+                values = [None] * count
             else:
-                value = make(i, row)
-            row[col] = value
-            values.append(value)
-        return values
+                pool = fk_pools.get(col) or []
+                if not pool:
+                    values = [None] * count
+                elif col in self.unique_columns:
+                    values = [pool[i] if i < len(pool) else None for i in range(start, start + count)]
+                else:
+                    values = rng.choices(pool, k=count)
+                    if not f.get("required") and col not in self.key_columns:
+                        values = [None if rng.random() < 0.05 else v for v in values]
+            made[col] = values
+            out.append(values)
+        return list(zip(*out, strict=True))
+
+    def _nulls(self, values: list[Any]) -> list[Any]:
+        rng = self.rng
+        return [None if rng.random() < NULL_RATE else v for v in values]
 
     def _maker(self, f: dict):  # noqa: C901 - one branch per type family
         ftype = normalize_type(f["data_type"], f.get("config"))
@@ -423,116 +430,137 @@ class _Generator:
         nullable = not f.get("required") and col not in self.key_columns and col not in self.unique_columns
         unique = col in self.unique_columns or (self.table.key == [col])
         lo_b, hi_b = self.table.bounds.get(col, (None, None))
+        finish = self._nulls if nullable else (lambda values: values)
 
-        def maybe_null(make):
-            if not nullable:
-                return make
-
-            def wrapped(i, row):
-                return None if rng.random() < NULL_RATE else make(i, row)
-
-            return wrapped
+        def integers(lo: int, hi: int, count: int) -> list[int]:
+            width = hi - lo + 1
+            random_ = rng.random
+            return [lo + int(random_() * width) for _ in range(count)]
 
         if family == "text":
             choices = cfg.get("choices")
             max_length = cfg.get("max_length")
             if choices:
-                return maybe_null(lambda i, row: rng.choice(choices))
+                return lambda start, count, made: finish(rng.choices(choices, k=count))
             kind = _text_kind(name)
             pool = self.pools.get(kind)
+            if max_length:
+                pool = [v if len(v) <= max_length else (v[:max_length].rstrip() or v[:max_length]) for v in pool]
+            if not (unique or kind in ("email", "user_name")):  # addresses and handles of people are distinct
+                return lambda start, count, made: finish(rng.choices(pool, k=count))
+            full = self.pools.get(kind)
 
-            def text(i, row):
-                value = rng.choice(pool)
-                if unique or kind in ("email", "user_name"):  # addresses and handles of people are distinct
+            def suffixed(start, count, made):
+                out = []
+                for i, value in enumerate(rng.choices(full, k=count), start):
                     suffix = _uniq(self.counter + i)
                     if kind == "email":
                         local, _, domain = value.partition("@")
                         value = f"{local}.{suffix}@{domain}"
+                    elif kind in ("code", "sha1", "slug"):
+                        value = f"{value}-{suffix}"
                     else:
-                        value = f"{value} {suffix}" if kind not in ("code", "sha1", "slug") else f"{value}-{suffix}"
+                        value = f"{value} {suffix}"
                     if max_length and len(value) > max_length:
                         value = value[: max(0, max_length - len(suffix) - 1)] + "-" + suffix
                         value = value[-max_length:] if len(value) > max_length else value
-                elif max_length and len(value) > max_length:
-                    value = value[:max_length].rstrip() or value[:max_length]
-                return value
+                    out.append(value)
+                return finish(out)
 
-            return maybe_null(text)
+            return suffixed
         if family == "number":
             kind = cfg.get("kind", "integer")
             if kind in INT_RANGES:
                 kmin, kmax = INT_RANGES[kind]
                 if col in self.offsets:
-                    start = self.offsets[col]
-                    return lambda i, row: start + i
+                    first = self.offsets[col]
+                    return lambda start, count, made: list(range(first + start, first + start + count))
                 lo, hi = _int_range(name)
-                lo = max(lo, int(math.ceil(lo_b)) if lo_b is not None else lo, kmin)
-                hi = min(hi, int(math.floor(hi_b)) if hi_b is not None else hi, kmax)
+                lo = max(lo, math.ceil(lo_b) if lo_b is not None else lo, kmin)
+                hi = min(hi, math.floor(hi_b) if hi_b is not None else hi, kmax)
                 if lo_b is not None and lo > hi:
                     hi = min(kmax, lo + 1000)
                 if hi_b is not None and hi < lo:
                     lo = max(kmin, hi - 1000)
-                return maybe_null(lambda i, row: rng.randint(lo, hi))
+                return lambda start, count, made: finish(integers(lo, hi, count))
             if kind == "decimal":
                 precision, scale = cfg.get("precision"), cfg.get("scale", 0) or 0
+                scale = scale if precision else 2
                 top = 10 ** (precision - scale) - 10**-scale if precision else 1_000_000
                 lo, hi = _decimal_range(name)
                 lo = max(lo, lo_b if lo_b is not None else lo, -top)
                 hi = min(hi, hi_b if hi_b is not None else hi, top)
                 if hi < lo:
-                    lo, hi = (hi_b - 1000 if hi_b is not None else -top), hi
-                unit = decimal.Decimal(1).scaleb(-scale) if precision else decimal.Decimal("0.01")
-                steps_lo, steps_hi = int(math.ceil(lo / float(unit))), int(math.floor(hi / float(unit)))
-                if steps_hi < steps_lo:
-                    steps_hi = steps_lo
-                return maybe_null(lambda i, row: decimal.Decimal(rng.randint(steps_lo, steps_hi)) * unit)
+                    lo = max(-top, hi - 1000)
+                steps_lo, steps_hi = math.ceil(lo * 10**scale), math.floor(hi * 10**scale)
+                steps_hi = max(steps_hi, steps_lo)
+
+                def decimals(start, count, made):
+                    return finish([decimal.Decimal(k).scaleb(-scale) for k in integers(steps_lo, steps_hi, count)])
+
+                return decimals
             lo, hi = _decimal_range(name)
             lo = max(lo, lo_b) if lo_b is not None else lo
             hi = min(hi, hi_b) if hi_b is not None else hi
             if hi < lo:
                 hi = lo + 1000
-            return maybe_null(lambda i, row: round(rng.uniform(lo, hi), 4))
+            return lambda start, count, made: finish([round(rng.uniform(lo, hi), 4) for _ in range(count)])
         if family == "date":
             kind = cfg.get("kind", "timestamptz")
             past = "birth" in name or "dob" in name
             first, span = (dt.datetime(1950, 1, 1, tzinfo=dt.UTC), 55 * 365 * 86400) if past else (_EPOCH, _SPAN)
+            after = None
+            if name.startswith(("updated", "modified", "ended", "end", "finished", "completed", "closed")):
+                after = next(
+                    (
+                        c
+                        for c in ("created_at", "created", "started_at", "start_date", "start", "inserted_at")
+                        if c in self.columns and self.columns.index(c) < self.columns.index(col)
+                    ),
+                    None,
+                )
 
-            def moment(i, row):
-                later = None
-                if name.startswith(("updated", "modified", "ended", "end", "finished", "completed", "closed")):
-                    for other in ("created_at", "created", "started_at", "start_date", "start", "inserted_at"):
-                        if isinstance(row.get(other), dt.datetime | dt.date):
-                            later = row[other]
-                            break
-                if later is not None:
-                    base = later if isinstance(later, dt.datetime) else dt.datetime.combine(later, dt.time(), dt.UTC)
-                    if base.tzinfo is None:
-                        base = base.replace(tzinfo=dt.UTC)
-                    stamp = base + dt.timedelta(seconds=rng.randint(0, 90 * 86400))
-                else:
-                    stamp = first + dt.timedelta(seconds=rng.randint(0, span))
-                if kind == "date":
-                    return stamp.date()
-                if kind == "time":
-                    return stamp.time().replace(microsecond=0)
-                if kind == "timestamp":
-                    return stamp.replace(tzinfo=None)
-                return stamp
+            def moments(start, count, made):
+                earlier = made.get(after) if after else None
+                out = []
+                for i in range(count):
+                    base = earlier[i] if earlier is not None else None
+                    if isinstance(base, dt.datetime | dt.date):
+                        if not isinstance(base, dt.datetime):
+                            base = dt.datetime.combine(base, dt.time(), dt.UTC)
+                        elif base.tzinfo is None:
+                            base = base.replace(tzinfo=dt.UTC)
+                        stamp = base + dt.timedelta(seconds=int(rng.random() * 90 * 86400))
+                    else:
+                        stamp = first + dt.timedelta(seconds=int(rng.random() * span))
+                    if kind == "date":
+                        stamp = stamp.date()
+                    elif kind == "time":
+                        stamp = stamp.time()
+                    elif kind == "timestamp":
+                        stamp = stamp.replace(tzinfo=None)
+                    out.append(stamp)
+                return finish(out)
 
-            return maybe_null(moment)
+            return moments
         if family == "boolean":
             share = 0.8 if name.startswith(("is_active", "active", "enabled", "is_enabled", "visible")) else 0.5
-            return maybe_null(lambda i, row: rng.random() < share)
+            return lambda start, count, made: finish([rng.random() < share for _ in range(count)])
         if family == "json":
             words = self.pools.get("words")
 
-            def document(i, row):
-                return json.dumps(
-                    {"label": rng.choice(words), "score": rng.randint(0, 100), "tags": [rng.choice(words)]}
+            def documents(start, count, made):
+                return finish(
+                    [
+                        json.dumps(
+                            {"label": rng.choice(words), "score": int(rng.random() * 101), "tag": rng.choice(words)}
+                        )
+                        for _ in range(count)
+                    ]
                 )
 
-            return maybe_null(document)
-        return maybe_null(lambda i, row: uuid.UUID(int=rng.getrandbits(128), version=4))
+            return documents
+        return lambda start, count, made: finish([uuid.UUID(int=rng.getrandbits(128), version=4) for _ in range(count)])
 
 
 def _int_range(name: str) -> tuple[int, int]:
@@ -693,33 +721,30 @@ def _seed_table(
     required_index = [j for j, f in enumerate(table.fields) if f.get("required") or f["field_name"] in table.key]
     u_index = {u: [columns.index(c) for c in u] for u in table.uniques}
 
-    def make(count: int, start: int) -> list[list[Any]]:
-        rows: list[list[Any]] = []
-        i = start
-        attempts = 0
-        while len(rows) < count and attempts < count * 20:
-            attempts += 1
-            row = gen.row(i, fk_pools)
-            i += 1
-            if any(row[j] is None for j in required_index):
-                continue
-            clash = False
-            for u, idx in u_index.items():
-                values = tuple(row[j] for j in idx)
-                if any(v is None for v in values):
+    check_unique = [(seen[u], idx) for u, idx in u_index.items()]
+    check_required = [j for j in required_index if columns[j] in table.refs]
+    state = {"next": 0}
+
+    def make(count: int) -> list[tuple]:
+        rows: list[tuple] = []
+        for _attempt in range(20):
+            want = count - len(rows)
+            if want <= 0:
+                break
+            batch = gen.rows(state["next"], want, fk_pools)
+            state["next"] += want
+            for row in batch:
+                if check_required and any(row[j] is None for j in check_required):
                     continue
-                if values in seen[u]:
-                    clash = True
-                    break
-            if clash:
-                continue
-            for u, idx in u_index.items():
-                seen[u].add(tuple(row[j] for j in idx))
-            rows.append(row)
-        make.next = i  # type: ignore[attr-defined]
+                values = [tuple(row[j] for j in idx) for _seen, idx in check_unique]
+                if any(v in seen_ and None not in v for v, (seen_, _idx) in zip(values, check_unique, strict=True)):
+                    continue
+                for v, (seen_, _idx) in zip(values, check_unique, strict=True):
+                    seen_.add(v)
+                rows.append(row)
         return rows
 
-    rows = make(n, 0)
+    rows = make(n)
     keys: list[tuple] = []
     try:
         with conn.transaction():
@@ -748,7 +773,7 @@ def _seed_table(
         missing = n - len(keys)
         if missing <= 0:
             break
-        rows = make(missing * 2 if table.checks else missing, make.next)  # type: ignore[attr-defined]
+        rows = make(missing * 2 if table.checks else missing)
     conn.execute(sql.SQL("DROP TABLE {}").format(stage))
     return keys
 

@@ -203,7 +203,10 @@ def test_a_cycle_through_not_null_keys_is_refused_naming_the_tables(scratch):  #
     snap = snapshot(
         table("egg", ident(), col("chicken_id", "number", config=number, required=True), pk=["id"]),
         table("chicken", ident(), col("egg_id", "number", config=number, required=True), pk=["id"]),
-        relationships=[fk("egg_chicken_fk", "egg", "chicken_id", "chicken"), fk("chicken_egg_fk", "chicken", "egg_id", "egg")],
+        relationships=[
+            fk("egg_chicken_fk", "egg", "chicken_id", "chicken"),
+            fk("chicken_egg_fk", "chicken", "egg_id", "egg"),
+        ],
     )
     schema = deploy(scratch, snap)
     with pytest.raises(SeedError, match=r"chicken, egg.*NOT NULL"):
@@ -239,7 +242,7 @@ def test_choices_max_length_decimals_composite_unique_checks_and_identity_are_re
     schema = deploy(scratch, snap)
     conn = scratch.conn
     conn.execute(
-        f"INSERT INTO \"{schema}\".product (id, status, code, title, price, shelf, slot, active) "
+        f'INSERT INTO "{schema}".product (id, status, code, title, price, shelf, slot, active) '
         "VALUES (7, 'live', 'AB', 'mine', 1.00, 1, 2, true)"
     )
     result = seed(conn, schema, snap, rows_per_table=300, seed=9)
@@ -253,8 +256,10 @@ def test_choices_max_length_decimals_composite_unique_checks_and_identity_are_re
     assert len({(r[5], r[6]) for r in got}) == 301
     ids = sorted(r[7] for r in got)
     assert ids[0] == 7 and ids[1] > 7  # explicit keys above the user's, no clash
-    conn.execute(f"INSERT INTO \"{schema}\".product (status, code, title, price, shelf, slot, active) "
-                 "VALUES ('live', 'ZZ', 'next', 2.00, -1, -2, true)")  # identity bumped past the seeded keys
+    conn.execute(
+        f'INSERT INTO "{schema}".product (status, code, title, price, shelf, slot, active) '
+        "VALUES ('live', 'ZZ', 'next', 2.00, -1, -2, true)"
+    )  # identity bumped past the seeded keys
     assert clear(conn, schema, snap, result.keys) == {"product": 300}
     assert conn.execute(f'SELECT count(*) FROM "{schema}".product').fetchone()[0] == 2
 
