@@ -56,6 +56,7 @@ from designer.schema.types import INT_RANGES, normalize_type
 MAX_ROWS_PER_TABLE = 100_000
 POOL_SIZE = 512
 TOP_UP_ROUNDS = 8
+CHUNK = 250  # rows generated at a time, while PostgreSQL takes the previous chunk
 NULL_RATE = 0.1  # share of NULLs in a nullable column that is neither a key nor unique
 
 
@@ -721,37 +722,43 @@ def _seed_table(
     required_index = [j for j, f in enumerate(table.fields) if f.get("required") or f["field_name"] in table.key]
     u_index = {u: [columns.index(c) for c in u] for u in table.uniques}
 
-    check_unique = [(seen[u], idx) for u, idx in u_index.items()]
+    # uniqueness the generator guarantees by construction (integer columns counted up from above the largest value)
+    check_unique = [(seen[u], idx) for u, idx in u_index.items() if not set(u) & set(offsets)]
     check_required = [j for j in required_index if columns[j] in table.refs]
     state = {"next": 0}
 
-    def make(count: int) -> list[tuple]:
+    def make(count: int, sink: Any = None) -> list[tuple]:
+        """``count`` rows (fewer if the constraints leave no room), written to ``sink`` chunk by chunk as they are
+        made, so PostgreSQL works on one chunk while the next is generated."""
         rows: list[tuple] = []
-        for _attempt in range(20):
-            want = count - len(rows)
-            if want <= 0:
-                break
+        limit = state["next"] + 20 * count
+        while len(rows) < count and state["next"] < limit:
+            want = min(count - len(rows), CHUNK)
             batch = gen.rows(state["next"], want, fk_pools)
             state["next"] += want
             for row in batch:
                 if check_required and any(row[j] is None for j in check_required):
                     continue
-                values = [tuple(row[j] for j in idx) for _seen, idx in check_unique]
-                if any(v in seen_ and None not in v for v, (seen_, _idx) in zip(values, check_unique, strict=True)):
-                    continue
-                for v, (seen_, _idx) in zip(values, check_unique, strict=True):
-                    seen_.add(v)
+                if check_unique:
+                    values = [tuple(row[j] for j in idx) for _seen, idx in check_unique]
+                    if any(v in seen_ and None not in v for v, (seen_, _i) in zip(values, check_unique, strict=True)):
+                        continue
+                    for v, (seen_, _i) in zip(values, check_unique, strict=True):
+                        seen_.add(v)
                 rows.append(row)
+                if sink is not None:
+                    sink(row)
         return rows
 
-    rows = make(n)
-    keys: list[tuple] = []
+    rows: list[tuple] = []
     try:
-        with conn.transaction():
-            _copy(conn, qualified, columns, rows)
+        with conn.transaction(), conn.cursor() as cur:
+            with cur.copy(sql.SQL("COPY {} ({}) FROM STDIN").format(qualified, _cols(columns))) as copy:
+                rows = make(n, copy.write_row)
         return [tuple(r[j] for j in key_index) for r in rows]
     except psycopg.errors.IntegrityError:
         pass  # a CHECK rejected a row, or a user row holds one of the values: through the staging table
+    keys: list[tuple] = []
     stage = _ident(f"tw_seed_{table.name}"[:60])
     conn.execute(sql.SQL("CREATE TEMP TABLE {} (LIKE {} INCLUDING DEFAULTS) ON COMMIT DROP").format(stage, qualified))
     where = sql.SQL(" AND ").join(sql.SQL("({}) IS NOT FALSE").format(sql.SQL(c)) for c in table.checks)
