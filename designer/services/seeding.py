@@ -39,7 +39,6 @@ import hashlib
 import json
 import math
 import random
-import string
 import uuid
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -365,13 +364,8 @@ class _Pools:
 
 
 def _uniq(n: int) -> str:
-    digits = string.digits + string.ascii_lowercase
-    out = ""
-    while True:
-        n, r = divmod(n, 36)
-        out = digits[r] + out
-        if not n:
-            return out
+    """A short distinct suffix for the n-th value (hexadecimal)."""
+    return f"{n:x}"
 
 
 _EPOCH = dt.datetime(2018, 1, 1, tzinfo=dt.UTC)
@@ -752,9 +746,9 @@ def _seed_table(
 
     rows: list[tuple] = []
     try:
-        with conn.transaction(), conn.cursor() as cur:
-            with cur.copy(sql.SQL("COPY {} ({}) FROM STDIN").format(qualified, _cols(columns))) as copy:
-                rows = make(n, copy.write_row)
+        copy_sql = sql.SQL("COPY {} ({}) FROM STDIN").format(qualified, _cols(columns))
+        with conn.transaction(), conn.cursor() as cur, cur.copy(copy_sql) as copy:
+            rows = make(n, copy.write_row)
         return [tuple(r[j] for j in key_index) for r in rows]
     except psycopg.errors.IntegrityError:
         pass  # a CHECK rejected a row, or a user row holds one of the values: through the staging table
