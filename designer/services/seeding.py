@@ -384,6 +384,7 @@ class _Generator:
         self.unique_columns = {u[0] for u in table.uniques if len(u) == 1}
         self.key_columns = set(table.key)
         self.columns = [f["field_name"] for f in table.fields]
+        self.distinct: set[str] = set(offsets)  # columns whose values are distinct by construction
         self.makers = [self._maker(f) for f in table.fields]
 
     def rows(self, start: int, count: int, fk_pools: dict[str, list[Any]]) -> list[tuple]:
@@ -444,6 +445,8 @@ class _Generator:
             if not (unique or kind in ("email", "user_name")):  # addresses and handles of people are distinct
                 return lambda start, count, made: finish(rng.choices(pool, k=count))
             full = self.pools.get(kind)
+            if max_length is None or max_length >= max(map(len, full)) + 2 + len(_uniq(self.counter + 10**7)):
+                self.distinct.add(col)  # never truncated: the counter suffix keeps every value distinct
 
             def suffixed(start, count, made):
                 out = []
@@ -717,8 +720,9 @@ def _seed_table(
     u_index = {u: [columns.index(c) for c in u] for u in table.uniques}
 
     # uniqueness the generator guarantees by construction (integer columns counted up from above the largest value)
-    check_unique = [(seen[u], idx) for u, idx in u_index.items() if not set(u) & set(offsets)]
-    check_required = [j for j in required_index if columns[j] in table.refs]
+    check_unique = [(seen[u], idx) for u, idx in u_index.items() if not set(u) & gen.distinct]
+    unique_refs = {u[0] for u in table.uniques if len(u) == 1 and u[0] in table.refs}
+    check_required = [j for j in required_index if columns[j] in unique_refs]
     state = {"next": 0}
 
     def make(count: int, sink: Any = None) -> list[tuple]:
@@ -730,6 +734,12 @@ def _seed_table(
             want = min(count - len(rows), CHUNK)
             batch = gen.rows(state["next"], want, fk_pools)
             state["next"] += want
+            if not check_required and not check_unique:
+                rows += batch
+                if sink is not None:
+                    for row in batch:
+                        sink(row)
+                continue
             for row in batch:
                 if check_required and any(row[j] is None for j in check_required):
                     continue
