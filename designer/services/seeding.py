@@ -47,6 +47,7 @@ import pglast
 import psycopg
 from faker import Faker
 from psycopg import sql
+from psycopg.copy import QueuedLibpqWriter
 
 from designer.ddl.postgresql import check_sql, column_type
 from designer.schema.snapshot import Snapshot, canonicalize
@@ -757,7 +758,7 @@ def _seed_table(
     rows: list[tuple] = []
     try:
         copy_sql = sql.SQL("COPY {} ({}) FROM STDIN").format(qualified, _cols(columns))
-        with conn.transaction(), conn.cursor() as cur, cur.copy(copy_sql) as copy:
+        with conn.transaction(), conn.cursor() as cur, cur.copy(copy_sql, writer=QueuedLibpqWriter(cur)) as copy:
             rows = make(n, copy.write_row)
         return [tuple(r[j] for j in key_index) for r in rows]
     except psycopg.errors.IntegrityError:
