@@ -58,9 +58,9 @@ def build() -> NinjaAPI:
         openapi_url="/openapi.json",
     )
     errors.install(api)
-    from . import columns, deploys, migrations, relationships, tables
+    from . import columns, deploys, migrations, relationships, seeders, tables
 
-    for module in (tables, columns, relationships, migrations, deploys):
+    for module in (tables, columns, relationships, migrations, deploys, seeders):
         api.add_router("/public", module.router)
     return api
 

@@ -25,6 +25,11 @@ class Environment(models.Model):
     last_rehearsal = models.JSONField(
         default=dict, blank=True, help_text="The last rehearsal's report, with the digest of the plan it ran."
     )
+    seeded_keys = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Keys of the rows seeding added, per table.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

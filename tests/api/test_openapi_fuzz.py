@@ -108,11 +108,15 @@ def _fresh_tables(api, project_id: str, key: str, n: int) -> tuple[str, str]:
 
 # A well-formed request per write whose random bodies cannot name real columns: (setup calls, path parameters,
 # body). ``{a}``/``{b}`` are the fresh tables' ids; setup calls are (method, path under the project, body).
-NEEDS_POSTGRES = {"/migrations/rehearse"}  # on a SQLite deploy target it is refused (409), with the reason
+# on a SQLite deploy target these are refused (409), with the reason
+NEEDS_POSTGRES = {"/migrations/rehearse", "/seeders/run", "/seeders/clear", "/seeders/status"}
 WELL_FORMED = {
     ("POST", "/migrations/run"): ([], {}, {"environment": "dev"}),
     ("DELETE", "/tables/{table_id}"): ([], {"table_id": "{b}"}, None),  # the shop itself is deployed by now
     ("POST", "/migrations/rehearse"): ([], {}, {"environment": "dev"}),
+    ("POST", "/seeders/run"): ([("POST", "/migrations/run", {"environment": "dev"})], {}, {"environment": "dev"}),
+    ("POST", "/seeders/clear"): ([("POST", "/migrations/run", {"environment": "dev"})], {}, {"environment": "dev"}),
+    ("GET", "/seeders/status"): ([("POST", "/migrations/run", {"environment": "dev"})], {}, None),
     ("POST", "/migrations/rollback"): (
         [("POST", "/migrations/run", {"environment": "dev"})],
         {},
